@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything Lambdaflow needs to build, run and test on Debian 12: the compiler tool
+# chain, the libraries (all from Debian), PostgreSQL 15, kcat, Node.js/npm and the npm packages of
+# tests/. Idempotent and quiet when everything is there; works as root or through sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  librdkafka-dev libpq-dev libsimdjson-dev libabsl-dev libcli11-dev libspdlog-dev libfmt-dev
+  libcpp-httplib-dev libzstd-dev libsnappy-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql-15 postgresql-client-15 kcat procps util-linux
+)
+
+SUDO=()
+if [ "$(id -u)" != 0 ]; then SUDO=(sudo); fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js: any node >= 18 with npm will do (Debian's nodejs+npm on a fresh machine).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian postgresql package starts a cluster on port 5432 that we do not use; our scripts
+# run private clusters. Leave the system one alone.
+
+for dir in tests web; do
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" -o "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    echo "install-deps: npm ci in $dir/" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+done

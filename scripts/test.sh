@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds (release preset, warnings as errors) and runs the whole test
+# suite under ctest: unit tests, integration and end-to-end tests (private PostgreSQL, embedded
+# broker, DuckDB as the oracle). Test artifacts land in tests/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+if [ ! -f build/release/build.ninja ]; then cmake --preset release -DLF_WERROR=ON >/dev/null; fi
+cmake --build --preset release -- -j"$(nproc)"
+mkdir -p tests/artifacts
+ctest --preset release -j2 --timeout 1500 "$@"

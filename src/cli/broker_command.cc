@@ -1,0 +1,10 @@
+#include "cli/commands.h"
+
+namespace lf::cli {
+
+void AddBrokerCommand(CLI::App& app, Runner* run) {
+  auto* cmd = app.add_subcommand("broker", "(not yet built)");
+  cmd->callback([run] { *run = [] { return 1; }; });
+}
+
+}  // namespace lf::cli

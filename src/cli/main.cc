@@ -1,0 +1,48 @@
+// lambdaflow: one binary, one subcommand per layer of the pipeline.
+
+#include <cstdio>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "cli/commands.h"
+#include "common/logging.h"
+#include "common/shutdown.h"
+#include "spdlog/spdlog.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Lambdaflow: a lambda-architecture pipeline in one binary. A speed layer turns a Kafka\n"
+      "stream into 5-minute metrics in PostgreSQL exactly once; a batch layer recomputes exact\n"
+      "hourly metrics from a Parquet lake; a serving layer merges both.",
+      "lambdaflow"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lambdaflow 0.1.0");
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+
+  lf::cli::Runner run;
+  lf::cli::AddBrokerCommand(app, &run);
+  lf::cli::AddProvisionCommand(app, &run);
+  lf::cli::AddSimulateCommand(app, &run);
+  lf::cli::AddSpeedCommand(app, &run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (auto st = lf::InitLogging(log_level); !st.ok()) {
+    std::fprintf(stderr, "lambdaflow: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
+  lf::InstallShutdownHandlers();
+  if (!run) return 2;
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    // Modules return statuses; anything thrown this far is a bug, reported rather than aborting.
+    spdlog::critical("internal error: {}", e.what());
+    return 70;
+  }
+}

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <chrono>
+
+namespace lf {
+
+// Installs SIGINT/SIGTERM handlers that set a process-wide flag (a second signal exits at once
+// with status 130). Long-running loops poll ShutdownRequested(). Call once from main.
+void InstallShutdownHandlers();
+
+// True once SIGINT/SIGTERM arrived or RequestShutdown() was called. Thread-safe.
+bool ShutdownRequested();
+void RequestShutdown();
+
+// Sleeps up to `d`, returning early (true) when shutdown is requested.
+bool SleepUnlessShutdown(std::chrono::milliseconds d);
+
+}  // namespace lf
