@@ -2,7 +2,10 @@
 
 #include <functional>
 
+#include <string>
+
 #include "CLI/CLI.hpp"
+#include "postgres/conninfo.h"
 
 namespace lf::cli {
 
@@ -16,5 +19,12 @@ void AddBrokerCommand(CLI::App& app, Runner* run);
 void AddProvisionCommand(CLI::App& app, Runner* run);
 void AddSimulateCommand(CLI::App& app, Runner* run);
 void AddSpeedCommand(CLI::App& app, Runner* run);
+
+// Adds --pg (returned, so callers can mark it required), --pg-user and --pg-password.
+CLI::Option* AddPgOptions(CLI::App* cmd, std::string* pg, std::string* user, std::string* password);
+
+// Overwrites the password of `target`, wherever it appears in this process's argv, with '*', so
+// `ps` stops showing it (it was visible from exec until now; prefer PGPASSWORD or ~/.pgpass).
+void HideSecretsFromProcessList(const postgres::ConnTarget& target);
 
 }  // namespace lf::cli

@@ -1,6 +1,7 @@
 // lambdaflow: one binary, one subcommand per layer of the pipeline.
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -9,7 +10,36 @@
 #include "common/shutdown.h"
 #include "spdlog/spdlog.h"
 
+namespace lf::cli {
+namespace {
+int g_argc = 0;
+char** g_argv = nullptr;
+}  // namespace
+
+CLI::Option* AddPgOptions(CLI::App* cmd, std::string* pg, std::string* user, std::string* password) {
+  cmd->add_option("--pg-user", *user, "PostgreSQL user (overrides the one in --pg)");
+  cmd->add_option("--pg-password", *password,
+                  "PostgreSQL password (prefer PGPASSWORD or ~/.pgpass: flags show in ps)");
+  return cmd->add_option("--pg", *pg,
+                         "PostgreSQL: libpq connection string or URI, or jdbc:postgresql://host:port/db");
+}
+
+void HideSecretsFromProcessList(const postgres::ConnTarget& target) {
+  for (const std::string& value : target.secrets) {
+    for (int i = 1; i < g_argc; ++i) {
+      for (char* p = std::strstr(g_argv[i], value.c_str()); p; p = std::strstr(p, value.c_str()))
+        std::memset(p, '*', value.size());
+    }
+  }
+  // A password inside a URI may also be percent-encoded or part of a key=value string; those
+  // forms are caught above only when written literally.
+}
+
+}  // namespace lf::cli
+
 int main(int argc, char** argv) {
+  lf::cli::g_argc = argc;
+  lf::cli::g_argv = argv;
   CLI::App app{
       "Lambdaflow: a lambda-architecture pipeline in one binary. A speed layer turns a Kafka\n"
       "stream into 5-minute metrics in PostgreSQL exactly once; a batch layer recomputes exact\n"

@@ -1,10 +1,179 @@
+// `lambdaflow speed`: the speed layer (Kafka -> 5-minute windows in PostgreSQL, exactly once).
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "cli/commands.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "kafka/kafka_source.h"
+#include "postgres/identifier.h"
+#include "postgres/speed_sink.h"
+#include "speed/speed_job.h"
+#include "spdlog/spdlog.h"
 
 namespace lf::cli {
+namespace {
+
+struct SpeedFlags {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "devices";
+  std::string pg, pg_user, pg_password;
+  std::string storage;
+  std::string group = "lambdaflow-speed";
+  std::string table = "bytes";
+  std::string exit_when_idle;
+  std::string flush_interval = "2s";
+  std::string lateness = "1m";
+  std::string window = "5m";
+  std::vector<std::string> kafka_properties;
+  // The seeds' positional form: kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword
+  // StorageRootPath.
+  std::vector<std::string> positional;
+};
+
+int Fail(const absl::Status& st, int code = 1) {
+  spdlog::error("{}", Message(st));
+  return code;
+}
+
+int RunSpeed(SpeedFlags f) {
+  if (!f.positional.empty()) {
+    std::string* slots[] = {&f.brokers, &f.topic, &f.pg, &f.table, &f.pg_user, &f.pg_password, &f.storage};
+    if (f.positional.size() > 7) {
+      return Fail(InvalidArgument("speed: at most 7 positional arguments (kafkaServer topicName "
+                                  "jdbcUri jdbcTable jdbcUser jdbcPassword StorageRootPath), got {}",
+                                  f.positional.size()),
+                  2);
+    }
+    for (size_t i = 0; i < f.positional.size(); ++i) *slots[i] = f.positional[i];
+  }
+  if (f.pg.empty()) {
+    return Fail(InvalidArgument("speed: --pg is required (or the positional jdbcUri)"), 2);
+  }
+  if (auto t = postgres::QuoteTableName(f.table, "--table"); !t.ok()) return Fail(t.status(), 2);
+
+  speed::SpeedOptions options;
+  options.topic = f.topic;
+  auto parse_duration = [](const std::string& text, const char* flag) -> absl::StatusOr<Micros> {
+    auto d = ParseDuration(text);
+    if (!d.ok()) return Annotate(d.status(), flag);
+    return d;
+  };
+  auto flush = parse_duration(f.flush_interval, "--flush-interval");
+  if (!flush.ok()) return Fail(flush.status(), 2);
+  options.flush_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*flush);
+  auto lateness = parse_duration(f.lateness, "--lateness");
+  if (!lateness.ok()) return Fail(lateness.status(), 2);
+  options.windows.lateness = std::chrono::duration_cast<std::chrono::seconds>(*lateness);
+  auto window = parse_duration(f.window, "--window");
+  if (!window.ok()) return Fail(window.status(), 2);
+  if (*window < std::chrono::seconds(1)) return Fail(InvalidArgument("--window: must be at least 1s"), 2);
+  options.windows.size = std::chrono::duration_cast<std::chrono::seconds>(*window);
+  if (!f.exit_when_idle.empty()) {
+    auto idle = parse_duration(f.exit_when_idle, "--exit-when-idle");
+    if (!idle.ok()) return Fail(idle.status(), 2);
+    options.exit_when_idle = std::chrono::duration_cast<std::chrono::milliseconds>(*idle);
+  }
+  kafka::ConfigPairs overrides;
+  for (const std::string& kv : f.kafka_properties) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail(InvalidArgument("--kafka-property: expected key=value, got '{}'", kv), 2);
+    }
+    overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+
+  auto target = postgres::ParseConnTarget(f.pg, f.pg_user, f.pg_password);
+  if (!target.ok()) return Fail(target.status(), 2);
+  HideSecretsFromProcessList(*target);
+
+  if (!f.storage.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(f.storage, ec);
+    if (ec) {
+      return Fail(InvalidArgument("--storage: cannot create directory {}: {}", f.storage, ec.message()), 2);
+    }
+  }
+
+  postgres::SpeedSinkOptions sink_options;
+  sink_options.target = *target;
+  sink_options.table = f.table;
+  sink_options.pipeline = f.group;
+  sink_options.topic = f.topic;
+  auto sink = postgres::PgSpeedSink::Open(sink_options);
+  if (!sink.ok()) return Fail(sink.status());
+
+  speed::SpeedJob job(options, sink->get());
+  kafka::SourceOptions source_options;
+  source_options.brokers = f.brokers;
+  source_options.topic = f.topic;
+  source_options.group = f.group;
+  source_options.overrides = overrides;
+  auto source = kafka::KafkaSource::Open(source_options, &job);
+  if (!source.ok()) return Fail(source.status());
+
+  spdlog::info("speed: {} topic {} group {} -> {} table {} (windows {}, lateness {}, flush every {})",
+               f.brokers, f.topic, f.group, target->display, f.table,
+               FormatDuration(options.windows.size), FormatDuration(options.windows.lateness),
+               FormatDuration(options.flush_interval));
+  auto summary = job.Run(source->get());
+  if (!summary.ok()) {
+    spdlog::error("speed: stopped: {} (uncommitted input will be read again on restart)",
+                  Message(summary.status()));
+    return 1;
+  }
+  const auto& s = *summary;
+  spdlog::info("speed: done: {} events, {} bad, {} late, {} lost, {} rows written in {} flushes",
+               s.events, s.bad, s.late, s.lost, s.rows_written, s.flushes);
+  std::printf(
+      "{\"events\":%lld,\"bad\":%lld,\"late\":%lld,\"lost\":%lld,\"rows_written\":%lld,"
+      "\"flushes\":%lld,\"watermark\":%s}\n",
+      static_cast<long long>(s.events), static_cast<long long>(s.bad),
+      static_cast<long long>(s.late), static_cast<long long>(s.lost),
+      static_cast<long long>(s.rows_written), static_cast<long long>(s.flushes),
+      s.watermark_s == pipeline::kNoEventTime
+          ? "null"
+          : ("\"" + FormatTime(FromUnixSeconds(s.watermark_s)) + "\"").c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
 
 void AddSpeedCommand(CLI::App& app, Runner* run) {
-  auto* cmd = app.add_subcommand("speed", "(not yet built)");
-  cmd->callback([run] { *run = [] { return 1; }; });
+  auto f = std::make_shared<SpeedFlags>();
+  auto* cmd = app.add_subcommand(
+      "speed",
+      "The speed layer: consumes device events from Kafka and keeps 5-minute event-time window\n"
+      "totals per antenna, user and app in PostgreSQL (table bytes), exactly once: offsets are\n"
+      "committed in the same transaction as the results. Bad messages go to dead_letters.\n"
+      "Also accepts the seeds' positional form:\n"
+      "  lambdaflow speed kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword StorageRootPath\n"
+      "Prints a JSON summary on stdout when it exits.");
+  cmd->add_option("--brokers", f->brokers, "Kafka bootstrap servers")->capture_default_str();
+  cmd->add_option("--topic", f->topic, "topic to consume")->capture_default_str();
+  AddPgOptions(cmd, &f->pg, &f->pg_user, &f->pg_password);
+  cmd->add_option("--storage", f->storage,
+                  "lake root directory (the Parquet lake sink arrives with the lake issue)");
+  cmd->add_option("--group", f->group, "Kafka consumer group; also names the progress in lf_offsets")
+      ->capture_default_str();
+  cmd->add_option("--table", f->table, "window table ([schema.]name)")->capture_default_str();
+  cmd->add_option("--exit-when-idle", f->exit_when_idle,
+                  "after this long without input (e.g. 5s): commit, print a summary, exit 0");
+  cmd->add_option("--flush-interval", f->flush_interval, "how often results are committed")
+      ->capture_default_str();
+  cmd->add_option("--lateness", f->lateness, "allowed lateness: watermark = max event time - this")
+      ->capture_default_str();
+  cmd->add_option("--window", f->window, "tumbling window size")->capture_default_str();
+  cmd->add_option("-X,--kafka-property", f->kafka_properties,
+                  "extra librdkafka consumer property key=value (repeatable)");
+  cmd->add_option("positional", f->positional,
+                  "kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword StorageRootPath");
+  cmd->callback([run, f] { *run = [f] { return RunSpeed(*f); }; });
 }
 
 }  // namespace lf::cli

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "kafka/kafka_config.h"
+#include "pipeline/record_source.h"
+
+namespace lf::kafka {
+
+struct SourceOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "devices";
+  std::string group = "lambdaflow-speed";
+  // Extra librdkafka properties, applied last (tuning, security).
+  ConfigPairs overrides;
+};
+
+// A RecordSource over a librdkafka high-level consumer in a consumer group. Start offsets come
+// from the PartitionListener (the offsets committed in PostgreSQL), never from the group: Kafka's
+// group offsets are only a mirror for lag tools. Offsets the broker no longer has are reported
+// through PartitionListener::OnDataLoss and skipped. Not thread-safe: one pipeline thread.
+class KafkaSource : public pipeline::RecordSource {
+ public:
+  // `listener` must outlive the source; it is called from inside Poll and Close.
+  static absl::StatusOr<std::unique_ptr<KafkaSource>> Open(const SourceOptions& options,
+                                                           pipeline::PartitionListener* listener);
+  ~KafkaSource() override;
+
+  absl::StatusOr<std::span<const pipeline::RawMessage>> Poll(
+      size_t max, std::chrono::milliseconds timeout) override;
+  absl::Status Seek(int32_t partition, int64_t offset) override;
+  void MirrorCommit(const std::map<int32_t, int64_t>& next_offsets) override;
+  std::map<int32_t, int64_t> Lag() override;
+  absl::Status Close() override;
+
+ private:
+  struct Token {};
+
+ public:
+  KafkaSource(Token, SourceOptions options, pipeline::PartitionListener* listener);
+
+ private:
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+  void HandleOffsetReset(int32_t partition);
+  void DropBatch();
+
+  SourceOptions options_;
+  pipeline::PartitionListener* listener_;
+  KafkaClient rk_;
+  bool closed_ = false;
+  absl::Status pending_error_;
+  // Next offset expected per assigned partition; kNoOffset: from the earliest, not yet known.
+  std::map<int32_t, int64_t> position_;
+  std::vector<KafkaMessage> held_;  // keeps payloads of batch_ alive until the next Poll
+  std::vector<pipeline::RawMessage> batch_;
+};
+
+}  // namespace lf::kafka

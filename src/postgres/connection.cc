@@ -1,0 +1,65 @@
+#include "postgres/connection.h"
+
+#include "common/status.h"
+
+namespace lf::postgres {
+namespace {
+
+std::string LastError(PGconn* conn) {
+  std::string e = PQerrorMessage(conn);
+  while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
+  return e;
+}
+
+absl::Status ResultError(PGconn* conn, PGresult* r, std::string_view what) {
+  std::string msg = r ? PQresultErrorMessage(r) : LastError(conn);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string_view sqlstate = state ? state : "";
+  std::string text = fmt::format("postgres: {}: {}", what, msg);
+  if (PQstatus(conn) != CONNECTION_OK) return absl::UnavailableError(text);
+  // 40001 serialization failure, 40P01 deadlock: retryable. (Aborted is reserved for a failed
+  // compare-and-set of offsets.)
+  if (sqlstate == "40001" || sqlstate == "40P01") return absl::UnavailableError(text);
+  return absl::InternalError(text);
+}
+
+}  // namespace
+
+absl::StatusOr<PgConn> Connect(const ConnTarget& target) {
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : target.params) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PgConn conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
+  if (!conn) return Unavailable("postgres: connect to {}: out of memory", target.display);
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return Unavailable("postgres: connect to {}: {}", target.display, LastError(conn.get()));
+  }
+  // Keep notices (e.g. "relation already exists, skipping") out of the user's terminal.
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  return conn;
+}
+
+absl::Status Exec(PGconn* conn, std::string_view sql, std::string_view what) {
+  PgResult r(PQexec(conn, std::string(sql).c_str()));
+  auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ResultError(conn, r.get(), what);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PgResult> Query(PGconn* conn, std::string_view sql,
+                               const std::vector<const char*>& params, std::string_view what) {
+  PgResult r(PQexecParams(conn, std::string(sql).c_str(), static_cast<int>(params.size()), nullptr,
+                          params.data(), nullptr, nullptr, 0));
+  auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ResultError(conn, r.get(), what);
+  return r;
+}
+
+bool ConnectionLost(PGconn* conn) { return PQstatus(conn) != CONNECTION_OK; }
+
+}  // namespace lf::postgres

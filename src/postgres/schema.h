@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "postgres/connection.h"
+
+namespace lf::postgres {
+
+// Table names of the product (SPEC §1.2–1.4); flags may rename them. Validated on use.
+struct SchemaOptions {
+  std::string user_metadata_table = "user_metadata";
+  std::string bytes_table = "bytes";
+  std::string bytes_hourly_table = "bytes_hourly";
+  std::string user_quota_limit_table = "user_quota_limit";
+};
+
+// Creates every table, unique key and internal table, and loads the 20 users of SPEC §1.2.
+// Idempotent. On a database that already has the seeds' original tables it adds only what is
+// missing (columns, unique keys, users) and keeps every row. Serialized with an advisory lock so
+// concurrent callers cannot race.
+absl::Status Provision(PGconn* conn, const SchemaOptions& options);
+
+// The internal tables (offsets, data loss, dead letters) and one window table `table` with its
+// unique key on (timestamp, id, type): what the speed layer needs to start. Idempotent.
+absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table);
+
+}  // namespace lf::postgres

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "pipeline/commit_sink.h"
+#include "postgres/connection.h"
+
+namespace lf::postgres {
+
+struct SpeedSinkOptions {
+  ConnTarget target;
+  std::string table = "bytes";          // window table (validated, quoted)
+  std::string pipeline = "lambdaflow-speed";  // progress namespace: the consumer group
+  std::string topic = "devices";
+};
+
+// The speed layer's exactly-once sink in PostgreSQL (see README.md). One connection; used from
+// one thread. Reconnects once per call when the connection was lost; otherwise returns
+// Unavailable and the caller retries later with the same flush.
+class PgSpeedSink : public pipeline::SpeedCommitSink {
+ public:
+  // Connects, validates the table name and creates the tables the speed layer needs if missing.
+  static absl::StatusOr<std::unique_ptr<PgSpeedSink>> Open(const SpeedSinkOptions& options);
+
+  absl::StatusOr<std::map<int32_t, pipeline::CommittedPartition>> Load(
+      const std::vector<int32_t>& partitions) override;
+  absl::Status Commit(const pipeline::SpeedFlush& flush) override;
+
+  // Rows inserted or updated in the window table by all commits so far.
+  int64_t rows_written() const { return rows_written_; }
+
+ private:
+  PgSpeedSink(SpeedSinkOptions options, std::string quoted_table, PgConn conn);
+  absl::Status EnsureConnected();
+  absl::Status CommitOnce(const pipeline::SpeedFlush& flush);
+
+  SpeedSinkOptions options_;
+  std::string quoted_table_;
+  std::string sink_name_;
+  PgConn conn_;
+  int64_t rows_written_ = 0;
+};
+
+}  // namespace lf::postgres

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "json/event_decoder.h"
+#include "pipeline/commit_sink.h"
+#include "pipeline/record_source.h"
+#include "window/window_aggregator.h"
+
+namespace lf::speed {
+
+struct SpeedOptions {
+  std::string topic = "devices";
+  std::chrono::milliseconds flush_interval{2000};
+  // Stop after this long without input (treating every window as final).
+  std::optional<std::chrono::milliseconds> exit_when_idle;
+  window::WindowOptions windows;
+  size_t poll_batch = 20000;
+  std::chrono::milliseconds status_interval{10000};
+  // A partition without input for this long stops holding the watermark back.
+  std::chrono::milliseconds partition_idle{10000};
+};
+
+struct SpeedSummary {
+  int64_t events = 0;  // valid events committed by this process
+  int64_t bad = 0;
+  int64_t late = 0;
+  int64_t lost = 0;
+  int64_t rows_written = 0;  // window rows upserted
+  int64_t flushes = 0;
+  int64_t watermark_s = pipeline::kNoEventTime;
+};
+
+// The speed layer (see README.md). Also the source's PartitionListener. Single-threaded.
+class SpeedJob : public pipeline::PartitionListener {
+ public:
+  // `sink` must outlive the job.
+  SpeedJob(SpeedOptions options, pipeline::SpeedCommitSink* sink);
+
+  // Consumes `source` until shutdown is requested (SIGINT/SIGTERM) or, with exit_when_idle, no
+  // input arrived for that long; commits what is done and closes the source. Returns an error
+  // only when progress cannot be committed (and then nothing uncommitted is lost: it is read
+  // again on restart).
+  absl::StatusOr<SpeedSummary> Run(pipeline::RecordSource* source);
+
+  absl::StatusOr<std::map<int32_t, int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override;
+  void OnRevoked(const std::vector<int32_t>& partitions) override;
+  void OnDataLoss(int32_t partition, int64_t from, int64_t to) override;
+
+  const SpeedSummary& summary() const { return summary_; }
+
+ private:
+  struct Partition {
+    bool assigned = false;
+    int64_t committed = pipeline::kNoOffset;  // offset stored in the sink
+    int64_t next = pipeline::kNoOffset;       // next offset to apply
+    int64_t max_event_time_s = pipeline::kNoEventTime;
+    int64_t events = 0, bad = 0, lost = 0;
+    bool dirty = false;
+    std::chrono::steady_clock::time_point last_active;  // assignment or last message
+  };
+
+  Partition& PartitionState(int32_t p);
+  void Process(std::span<const pipeline::RawMessage> messages);
+  // Watermark: the slowest active partition's largest event time minus the lateness (SPEC §1.3
+  // and DESIGN.md); partitions idle longer than partition_idle do not hold it back.
+  void UpdateWatermark(std::chrono::steady_clock::time_point now);
+  // Commits everything pending; retries transient errors until shutdown.
+  absl::Status Flush();
+  // After a failed compare-and-set: forget uncommitted work and restart from committed offsets.
+  absl::Status Resync();
+  void LogStatus();
+
+  SpeedOptions options_;
+  pipeline::SpeedCommitSink* sink_;
+  pipeline::RecordSource* source_ = nullptr;
+  pipeline::KeyDictionaries dictionaries_;
+  json::EventDecoder decoder_;
+  window::WindowAggregator aggregator_;
+  pipeline::EventBatch batch_;
+  std::vector<pipeline::DeadLetter> dead_letters_;
+  std::vector<pipeline::DataLoss> losses_;
+  std::vector<Partition> partitions_;  // indexed by partition id
+  std::vector<int64_t> late_;          // late events by partition since the last flush
+  std::string error_;
+  SpeedSummary summary_;
+  std::chrono::steady_clock::time_point last_activity_;
+  bool ever_assigned_ = false;  // idleness only counts once the group gave us an assignment
+  int64_t events_since_status_ = 0;
+  std::chrono::steady_clock::time_point last_status_;
+};
+
+}  // namespace lf::speed

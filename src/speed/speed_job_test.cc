@@ -1,0 +1,218 @@
+#include "speed/speed_job.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <tuple>
+
+#include "fmt/format.h"
+
+namespace lf::speed {
+namespace {
+
+using pipeline::CommittedPartition;
+using pipeline::RawMessage;
+
+// The window table, dead letters and offsets of a sink, in memory, with the compare-and-set.
+class FakeSink : public pipeline::SpeedCommitSink {
+ public:
+  absl::StatusOr<std::map<int32_t, CommittedPartition>> Load(const std::vector<int32_t>& ps) override {
+    std::map<int32_t, CommittedPartition> out;
+    for (int32_t p : ps) out[p] = committed[p];
+    return out;
+  }
+  absl::Status Commit(const pipeline::SpeedFlush& f) override {
+    if (before_commit) before_commit();
+    for (const auto& pr : f.progress)
+      if (committed[pr.partition].next_offset != pr.expected_offset)
+        return absl::AbortedError("offset moved");
+    for (const auto& r : f.rows) rows[{r.window_start_s, std::string(r.metric), std::string(r.key)}] += r.value;
+    for (const auto& d : f.dead_letters) dead[{d.partition, d.offset}] = d.payload;
+    for (const auto& pr : f.progress) {
+      committed[pr.partition].next_offset = pr.next_offset;
+      committed[pr.partition].max_event_time_s =
+          std::max(committed[pr.partition].max_event_time_s, pr.max_event_time_s);
+      late += pr.late;
+    }
+    ++commits;
+    return absl::OkStatus();
+  }
+
+  std::map<int32_t, CommittedPartition> committed;
+  std::map<std::tuple<int64_t, std::string, std::string>, int64_t> rows;
+  std::map<std::pair<int32_t, int64_t>, std::string> dead;
+  int64_t late = 0;
+  int commits = 0;
+  std::function<void()> before_commit;
+};
+
+// Partitions of payloads; assigns them all on the first Poll, honouring the listener's offsets.
+class FakeSource : public pipeline::RecordSource {
+ public:
+  FakeSource(std::map<int32_t, std::vector<std::string>> data, pipeline::PartitionListener* l,
+             size_t limit = SIZE_MAX)
+      : data_(std::move(data)), listener_(l), limit_(limit) {}
+  absl::StatusOr<std::span<const RawMessage>> Poll(size_t max, std::chrono::milliseconds) override {
+    out_.clear();
+    if (!assigned_) {
+      assigned_ = true;
+      std::vector<int32_t> ps;
+      for (auto& [p, v] : data_) ps.push_back(p);
+      auto start = listener_->OnAssigned(ps);
+      if (!start.ok()) return start.status();
+      for (auto& [p, off] : *start) pos_[p] = off < 0 ? 0 : off;
+      if (after_assign) after_assign(pos_);
+    }
+    for (auto& [p, v] : data_) {
+      while (pos_[p] < static_cast<int64_t>(v.size()) && out_.size() < max && delivered_ < limit_) {
+        out_.push_back(RawMessage{p, pos_[p], v[pos_[p]]});
+        ++pos_[p];
+        ++delivered_;
+      }
+    }
+    return std::span<const RawMessage>(out_);
+  }
+  absl::Status Seek(int32_t p, int64_t off) override {
+    pos_[p] = off < 0 ? 0 : off;
+    return absl::OkStatus();
+  }
+  std::function<void(std::map<int32_t, int64_t>&)> after_assign;
+  absl::Status Close() override {
+    std::vector<int32_t> ps;
+    for (auto& [p, v] : data_) ps.push_back(p);
+    listener_->OnRevoked(ps);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<int32_t, std::vector<std::string>> data_;
+  pipeline::PartitionListener* listener_;
+  size_t limit_;
+  size_t delivered_ = 0;
+  bool assigned_ = false;
+  std::map<int32_t, int64_t> pos_;
+  std::vector<RawMessage> out_;
+};
+
+std::string Event(int64_t bytes, int64_t ts, const std::string& app, const std::string& id,
+                  const std::string& antenna) {
+  return fmt::format(R"({{"bytes":{},"timestamp":{},"app":"{}","id":"{}","antenna_id":"{}"}})",
+                     bytes, ts, app, id, antenna);
+}
+
+struct Dataset {
+  std::map<int32_t, std::vector<std::string>> partitions;
+  std::map<std::tuple<int64_t, std::string, std::string>, int64_t> expected;
+  std::map<std::pair<int32_t, int64_t>, std::string> bad;
+};
+
+// Three partitions of events over about two hours, with a bad message every 37th.
+Dataset MakeDataset() {
+  Dataset d;
+  const char* apps[] = {"SKYPE", "FACEBOOK", "TELEGRAM"};
+  int64_t base = 1795305600;
+  for (int i = 0; i < 3000; ++i) {
+    int32_t p = i % 3;
+    auto& v = d.partitions[p];
+    if (i % 37 == 5) {
+      std::string junk = i % 2 ? "{\"bytes\":\"x\"}" : "not json";
+      d.bad[{p, static_cast<int64_t>(v.size())}] = junk;
+      v.push_back(junk);
+      continue;
+    }
+    int64_t ts = base + i * 2 + (i % 11 == 0 ? -400 : 0);  // some late arrivals
+    int64_t bytes = 100 + i % 97;
+    std::string app = apps[i % 3], dev = fmt::format("dev{}", i % 7), ant = fmt::format("ant{}", i % 2);
+    v.push_back(Event(bytes, ts, app, dev, ant));
+    int64_t w = ts / 300 * 300;
+    d.expected[{w, "antenna_bytes_total", ant}] += bytes;
+    d.expected[{w, "user_bytes_total", dev}] += bytes;
+    d.expected[{w, "app_bytes_total", app}] += bytes;
+  }
+  return d;
+}
+
+SpeedOptions Options() {
+  SpeedOptions o;
+  o.flush_interval = std::chrono::milliseconds(0);  // flush after every poll
+  o.exit_when_idle = std::chrono::milliseconds(0);
+  o.poll_batch = 100;
+  return o;
+}
+
+TEST(SpeedJobTest, TotalsDeadLettersAndOffsetsAreExact) {
+  Dataset d = MakeDataset();
+  FakeSink sink;
+  SpeedJob job(Options(), &sink);
+  FakeSource source(d.partitions, &job);
+  auto summary = job.Run(&source);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(sink.rows, d.expected);
+  EXPECT_EQ(sink.dead, d.bad);
+  EXPECT_EQ(summary->bad, static_cast<int64_t>(d.bad.size()));
+  EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
+  EXPECT_GT(summary->late, 0);
+  EXPECT_EQ(summary->late, sink.late);
+  for (auto& [p, v] : d.partitions) EXPECT_EQ(sink.committed[p].next_offset, static_cast<int64_t>(v.size()));
+}
+
+TEST(SpeedJobTest, RestartResumesFromCommittedOffsetsWithoutDoubleCounting) {
+  Dataset d = MakeDataset();
+  FakeSink sink;
+  {
+    SpeedJob first(Options(), &sink);
+    FakeSource partial(d.partitions, &first, /*limit=*/1234);  // then "crashes" (goes idle)
+    ASSERT_TRUE(first.Run(&partial).ok());
+  }
+  EXPECT_NE(sink.rows, d.expected);
+  SpeedJob second(Options(), &sink);
+  FakeSource all(d.partitions, &second);
+  auto summary = second.Run(&all);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(sink.rows, d.expected);
+  EXPECT_EQ(sink.dead, d.bad);
+  EXPECT_LT(summary->events, 3000 - 1234 + 1);
+}
+
+TEST(SpeedJobTest, LosingTheCompareAndSetDropsStateAndResumes) {
+  Dataset d = MakeDataset();
+  FakeSink sink;
+  SpeedJob job(Options(), &sink);
+  FakeSource source(d.partitions, &job);
+  // Just before the job's 3rd commit, "another process" applies the first 10 messages of
+  // partition 0 itself (exactly what a new owner after a rebalance would do).
+  sink.before_commit = [&] {
+    if (sink.commits != 2) return;
+    sink.before_commit = nullptr;
+    SpeedJob other(Options(), &sink);
+    std::map<int32_t, std::vector<std::string>> p0 = {{0, d.partitions[0]}};
+    FakeSource src(p0, &other, /*limit=*/static_cast<size_t>(sink.committed[0].next_offset) + 10);
+    ASSERT_TRUE(other.Run(&src).ok());
+  };
+  auto summary = job.Run(&source);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(sink.rows, d.expected);
+  EXPECT_EQ(sink.dead, d.bad);
+}
+
+TEST(SpeedJobTest, DataLossIsCountedAndSkipped) {
+  FakeSink sink;
+  SpeedJob job(Options(), &sink);
+  std::vector<std::string> messages;
+  for (int i = 0; i < 10; ++i) messages.push_back(Event(1, 1795305600, "A", "d", "a"));
+  FakeSource source({{0, messages}}, &job);
+  source.after_assign = [&](std::map<int32_t, int64_t>& pos) {
+    job.OnDataLoss(0, 0, 5);  // the broker no longer has offsets 0..4
+    pos[0] = 5;
+  };
+  auto summary = job.Run(&source);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->lost, 5);
+  EXPECT_EQ(summary->events, 5);
+  EXPECT_EQ(sink.committed[0].next_offset, 10);
+  EXPECT_EQ((sink.rows[{1795305600, "app_bytes_total", "A"}]), 5);
+}
+
+}  // namespace
+}  // namespace lf::speed

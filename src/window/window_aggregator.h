@@ -1,0 +1,86 @@
+#pragma once
+
+#include <chrono>
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "pipeline/event_batch.h"
+
+namespace lf::window {
+
+// One windowed metric: SUM(bytes) grouped by window and one key column, stored under `name`.
+struct MetricSpec {
+  std::string name;
+  pipeline::KeyColumn key;
+};
+
+// The telecom pipeline's three speed metrics (SPEC §1.3), in this order: antenna_bytes_total,
+// user_bytes_total, app_bytes_total.
+std::vector<MetricSpec> DeviceMetrics();
+
+struct WindowOptions {
+  std::chrono::seconds size{300};
+  std::chrono::seconds lateness{60};
+};
+
+// The change of one window total since the last TakeDeltas().
+struct Delta {
+  int64_t window_start_s;  // Unix seconds UTC, a multiple of the window size
+  uint32_t metric;         // index into the MetricSpec list
+  uint32_t key;            // id in the metric's key-column dictionary
+  int64_t value;
+};
+
+inline constexpr int64_t kNoWatermark = std::numeric_limits<int64_t>::min();
+
+// Aggregates event batches into per-window deltas and tracks the watermark. Not thread-safe.
+class WindowAggregator {
+ public:
+  WindowAggregator(WindowOptions options, std::vector<MetricSpec> metrics);
+
+  // Adds every event of `batch`. An event is late when its window ended at or before the
+  // current watermark (it is still added: a correction). When `late_by_partition` is given, late
+  // events are also counted there by source partition (indexes must be < its size). Does not move
+  // the watermark: the caller knows which partitions are active (see AdvanceWatermark).
+  void Add(const pipeline::EventBatch& batch, std::vector<int64_t>* late_by_partition = nullptr);
+
+  // Raises the watermark to `watermark_s`; never lowers it.
+  void AdvanceWatermark(int64_t watermark_s) { watermark_s_ = std::max(watermark_s_, watermark_s); }
+
+  // The watermark the SPEC defines for a set of partitions: the smallest of their largest event
+  // times, minus the allowed lateness (a partition behind the others holds it back);
+  // kNoWatermark when `max_event_times` is empty or holds kNoWatermark (a partition that has not
+  // reported yet).
+  int64_t WatermarkFor(const std::vector<int64_t>& max_event_times) const;
+
+  // Every non-zero delta accumulated since the previous call, then forgets them.
+  std::vector<Delta> TakeDeltas();
+  // Drops uncommitted deltas (after another process took over a partition).
+  void DiscardDeltas() { deltas_.clear(); }
+  size_t pending_keys() const { return deltas_.size(); }
+
+  // Unix seconds; kNoWatermark before any event.
+  int64_t watermark_s() const { return watermark_s_; }
+  int64_t late_events() const { return late_events_; }
+  int64_t WindowStart(int64_t event_time_s) const;
+  // True when the window starting at `window_start_s` is final under the current watermark.
+  bool IsFinal(int64_t window_start_s) const {
+    return watermark_s_ != kNoWatermark && window_start_s + size_s_ <= watermark_s_;
+  }
+  const std::vector<MetricSpec>& metrics() const { return metrics_; }
+
+ private:
+  int64_t size_s_;
+  int64_t lateness_s_;
+  std::vector<MetricSpec> metrics_;
+  int64_t watermark_s_ = kNoWatermark;
+  int64_t late_events_ = 0;
+  // Packed (window index, metric, key) -> summed bytes since the last TakeDeltas().
+  absl::flat_hash_map<uint64_t, int64_t> deltas_;
+};
+
+}  // namespace lf::window

@@ -1,0 +1,139 @@
+#include "window/window_aggregator.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <tuple>
+
+namespace lf::window {
+namespace {
+
+using pipeline::EventBatch;
+
+// Times as seconds within 2026-11-22 ("10:01:00" -> Unix seconds).
+int64_t At(const char* hhmmss) {
+  int h, m, s;
+  std::sscanf(hhmmss, "%d:%d:%d", &h, &m, &s);
+  return 1795305600 + h * 3600 + m * 60 + s;
+}
+
+void Push(EventBatch* b, int64_t ts, uint32_t antenna, int64_t bytes, uint32_t device = 0,
+          uint32_t app = 0, int32_t partition = 0) {
+  b->bytes.push_back(bytes);
+  b->timestamp_s.push_back(ts);
+  b->keys[0].push_back(antenna);
+  b->keys[1].push_back(device);
+  b->keys[2].push_back(app);
+  b->partition.push_back(partition);
+  b->offset.push_back(static_cast<int64_t>(b->offset.size()));
+}
+
+// (window start, metric, key) -> value
+std::map<std::tuple<int64_t, uint32_t, uint32_t>, int64_t> Totals(WindowAggregator& w) {
+  std::map<std::tuple<int64_t, uint32_t, uint32_t>, int64_t> out;
+  for (const Delta& d : w.TakeDeltas()) out[{d.window_start_s, d.metric, d.key}] += d.value;
+  return out;
+}
+
+TEST(WindowAggregatorTest, BoundariesAreHalfOpen) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch b;
+  Push(&b, At("10:00:00"), 0, 1);  // first second of [10:00, 10:05)
+  Push(&b, At("10:04:59"), 0, 2);  // last second of it
+  Push(&b, At("10:05:00"), 0, 4);  // first of the next
+  w.Add(b);
+  auto t = Totals(w);
+  EXPECT_EQ((t[{At("10:00:00"), 0, 0}]), 3);
+  EXPECT_EQ((t[{At("10:05:00"), 0, 0}]), 4);
+  EXPECT_EQ(t.size(), 6u);  // 2 windows x 3 metrics
+}
+
+TEST(WindowAggregatorTest, NegativeTimesFloorDown) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch b;
+  Push(&b, -1, 0, 7);
+  w.Add(b);
+  auto t = Totals(w);
+  EXPECT_EQ((t[{-300, 0, 0}]), 7);
+}
+
+TEST(WindowAggregatorTest, EachMetricGroupsByItsOwnKey) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch b;
+  Push(&b, At("10:01:00"), /*antenna=*/1, 10, /*device=*/5, /*app=*/2);
+  Push(&b, At("10:02:00"), /*antenna=*/1, 20, /*device=*/6, /*app=*/2);
+  w.Add(b);
+  auto t = Totals(w);
+  int64_t win = At("10:00:00");
+  EXPECT_EQ((t[{win, 0, 1}]), 30);  // antenna 1
+  EXPECT_EQ((t[{win, 1, 5}]), 10);  // device 5
+  EXPECT_EQ((t[{win, 1, 6}]), 20);  // device 6
+  EXPECT_EQ((t[{win, 2, 2}]), 30);  // app 2
+}
+
+WindowAggregator FiveMinutes() {
+  return WindowAggregator({.size = std::chrono::minutes(5), .lateness = std::chrono::minutes(1)},
+                          DeviceMetrics());
+}
+
+TEST(WindowAggregatorTest, WatermarkIsTheSlowestPartitionMinusLateness) {
+  WindowAggregator w = FiveMinutes();
+  EXPECT_EQ(w.watermark_s(), kNoWatermark);
+  EventBatch b;
+  Push(&b, At("10:07:00"), 0, 1, 0, 0, /*partition=*/0);
+  Push(&b, At("10:03:00"), 0, 1, 0, 0, /*partition=*/0);  // out of order: max stays 10:07
+  Push(&b, At("10:04:00"), 0, 1, 0, 0, /*partition=*/1);
+  w.Add(b);
+  EXPECT_EQ(w.watermark_s(), kNoWatermark);  // Add never moves it by itself
+  EXPECT_EQ(w.WatermarkFor({At("10:07:00"), At("10:04:00")}), At("10:03:00"));
+  EXPECT_EQ(w.WatermarkFor({At("10:07:00"), kNoWatermark}), kNoWatermark);
+  EXPECT_EQ(w.WatermarkFor({}), kNoWatermark);
+  w.AdvanceWatermark(At("10:06:00"));
+  EXPECT_TRUE(w.IsFinal(At("10:00:00")));
+  EXPECT_FALSE(w.IsFinal(At("10:05:00")));
+  w.AdvanceWatermark(At("10:01:00"));  // never lowers
+  EXPECT_EQ(w.watermark_s(), At("10:06:00"));
+}
+
+TEST(WindowAggregatorTest, LateEventCorrectsItsWindow) {
+  WindowAggregator w = FiveMinutes();
+  EventBatch b;
+  Push(&b, At("10:01:00"), 0, 100);
+  w.Add(b);
+  w.AdvanceWatermark(At("10:06:00"));  // the 10:00 window is final
+  b.clear();
+  Push(&b, At("10:02:00"), 0, 5, 0, 0, /*partition=*/2);  // late: still counted, flagged
+  Push(&b, At("10:05:30"), 0, 1);                          // its window is still open
+  std::vector<int64_t> late_by_partition(3);
+  w.Add(b, &late_by_partition);
+  auto t = Totals(w);
+  EXPECT_EQ((t[{At("10:00:00"), 0, 0}]), 105);
+  EXPECT_EQ(w.late_events(), 1);
+  EXPECT_EQ(late_by_partition[2], 1);
+  EXPECT_EQ(late_by_partition[0], 0);
+}
+
+TEST(WindowAggregatorTest, EventInAWindowEndingExactlyAtTheWatermarkIsLate) {
+  WindowAggregator w = FiveMinutes();
+  w.AdvanceWatermark(At("10:05:00"));  // exactly the end of the 10:00 window
+  EventBatch b;
+  Push(&b, At("10:04:59"), 0, 1);
+  Push(&b, At("10:05:00"), 0, 1);
+  w.Add(b);
+  EXPECT_EQ(w.late_events(), 1);
+}
+
+TEST(WindowAggregatorTest, TakeDeltasResetsAndDiscardDrops) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch b;
+  Push(&b, At("10:01:00"), 0, 1);
+  w.Add(b);
+  EXPECT_EQ(w.TakeDeltas().size(), 3u);
+  EXPECT_TRUE(w.TakeDeltas().empty());
+  w.Add(b);
+  w.DiscardDeltas();
+  EXPECT_TRUE(w.TakeDeltas().empty());
+}
+
+}  // namespace
+}  // namespace lf::window
