@@ -10,6 +10,8 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "kafka/kafka_source.h"
+#include "lake/lake_writer.h"
+#include "postgres/lake_sink.h"
 #include "postgres/identifier.h"
 #include "postgres/speed_sink.h"
 #include "speed/speed_job.h"
@@ -29,6 +31,7 @@ struct SpeedFlags {
   std::string flush_interval = "2s";
   std::string lateness = "1m";
   std::string window = "5m";
+  std::string lake_roll_interval = "5m";
   std::vector<std::string> kafka_properties;
   // The seeds' positional form: kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword
   // StorageRootPath.
@@ -78,6 +81,9 @@ int RunSpeed(SpeedFlags f) {
     if (!idle.ok()) return Fail(idle.status(), 2);
     options.exit_when_idle = std::chrono::duration_cast<std::chrono::milliseconds>(*idle);
   }
+  auto roll = parse_duration(f.lake_roll_interval, "--lake-roll-interval");
+  if (!roll.ok()) return Fail(roll.status(), 2);
+  options.lake_roll_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*roll);
   kafka::ConfigPairs overrides;
   for (const std::string& kv : f.kafka_properties) {
     auto eq = kv.find('=');
@@ -107,7 +113,29 @@ int RunSpeed(SpeedFlags f) {
   auto sink = postgres::PgSpeedSink::Open(sink_options);
   if (!sink.ok()) return Fail(sink.status());
 
-  speed::SpeedJob job(options, sink->get());
+  std::unique_ptr<lake::LakeWriter> lake_writer;
+  std::unique_ptr<postgres::PgLakeSink> lake_sink;
+  if (!f.storage.empty()) {
+    lake::LakeWriterOptions lake_options;
+    lake_options.root = f.storage;
+    lake_options.writer_id = lake::MakeWriterId();
+    auto writer = lake::LakeWriter::Open(lake_options);
+    if (!writer.ok()) return Fail(writer.status());
+    lake_writer = std::move(*writer);
+    postgres::LakeSinkOptions lake_sink_options;
+    lake_sink_options.target = *target;
+    lake_sink_options.pipeline = f.group;
+    lake_sink_options.topic = f.topic;
+    lake_sink_options.dataset = lake_options.dataset;
+    lake_sink_options.speed_sink = "pg:" + f.table;
+    auto lsink = postgres::PgLakeSink::Open(lake_sink_options);
+    if (!lsink.ok()) return Fail(lsink.status());
+    lake_sink = std::move(*lsink);
+  } else {
+    spdlog::warn("speed: no --storage given: events are not archived to the Parquet lake");
+  }
+
+  speed::SpeedJob job(options, sink->get(), lake_writer.get(), lake_sink.get());
   kafka::SourceOptions source_options;
   source_options.brokers = f.brokers;
   source_options.topic = f.topic;
@@ -127,14 +155,16 @@ int RunSpeed(SpeedFlags f) {
     return 1;
   }
   const auto& s = *summary;
-  spdlog::info("speed: done: {} events, {} bad, {} late, {} lost, {} rows written in {} flushes",
-               s.events, s.bad, s.late, s.lost, s.rows_written, s.flushes);
+  spdlog::info("speed: done: {} events, {} bad, {} late, {} lost, {} rows written in {} flushes; "
+               "lake: {} events in {} files",
+               s.events, s.bad, s.late, s.lost, s.rows_written, s.flushes, s.lake_rows, s.lake_files);
   std::printf(
       "{\"events\":%lld,\"bad\":%lld,\"late\":%lld,\"lost\":%lld,\"rows_written\":%lld,"
-      "\"flushes\":%lld,\"watermark\":%s}\n",
+      "\"flushes\":%lld,\"lake_events\":%lld,\"lake_files\":%lld,\"watermark\":%s}\n",
       static_cast<long long>(s.events), static_cast<long long>(s.bad),
       static_cast<long long>(s.late), static_cast<long long>(s.lost),
       static_cast<long long>(s.rows_written), static_cast<long long>(s.flushes),
+      static_cast<long long>(s.lake_rows), static_cast<long long>(s.lake_files),
       s.watermark_s == pipeline::kNoEventTime
           ? "null"
           : ("\"" + FormatTime(FromUnixSeconds(s.watermark_s)) + "\"").c_str());
@@ -158,7 +188,8 @@ void AddSpeedCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--topic", f->topic, "topic to consume")->capture_default_str();
   AddPgOptions(cmd, &f->pg, &f->pg_user, &f->pg_password);
   cmd->add_option("--storage", f->storage,
-                  "lake root directory (the Parquet lake sink arrives with the lake issue)");
+                  "lake root: every valid event is archived exactly once under "
+                  "DIR/devices/year=/month=/day=/hour=/*.parquet");
   cmd->add_option("--group", f->group, "Kafka consumer group; also names the progress in lf_offsets")
       ->capture_default_str();
   cmd->add_option("--table", f->table, "window table ([schema.]name)")->capture_default_str();
@@ -169,6 +200,9 @@ void AddSpeedCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--lateness", f->lateness, "allowed lateness: watermark = max event time - this")
       ->capture_default_str();
   cmd->add_option("--window", f->window, "tumbling window size")->capture_default_str();
+  cmd->add_option("--lake-roll-interval", f->lake_roll_interval,
+                  "lake files are committed at least this often (also when an hour completes)")
+      ->capture_default_str();
   cmd->add_option("-X,--kafka-property", f->kafka_properties,
                   "extra librdkafka consumer property key=value (repeatable)");
   cmd->add_option("positional", f->positional,

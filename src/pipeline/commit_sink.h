@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct PartitionProgress {
   int64_t bad = 0;
   int64_t late = 0;
   int64_t lost = 0;  // offsets the broker no longer had (data loss) skipped in this range
+  int64_t lag = -1;   // messages on the broker after next_offset when known, else -1
 };
 
 // One windowed total to add to the window table. Views stay valid until Commit returns.
@@ -53,6 +55,46 @@ struct SpeedFlush {
   std::vector<DeadLetter> dead_letters;
   std::vector<DataLoss> losses;
   std::vector<PartitionProgress> progress;
+};
+
+// A lake file closed by the speed layer: written and fsynced under `temp_path`, visible to readers
+// only once renamed to `path` after its commit. Paths are relative to the lake root.
+struct LakeFile {
+  int64_t hour_s = 0;  // the event-time hour it belongs to (Unix seconds)
+  std::string path;
+  std::string temp_path;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+// What one lake commit makes durable, atomically: the files (a manifest entry each) and the lake's
+// offsets (compare-and-set as in SpeedFlush).
+struct LakeFlush {
+  std::vector<LakeFile> files;
+  std::vector<PartitionProgress> progress;
+};
+
+// The durable side of the lake's exactly-once contract (PostgreSQL in production). One thread.
+class LakeCommitSink {
+ public:
+  virtual ~LakeCommitSink() = default;
+  virtual absl::StatusOr<std::map<int32_t, CommittedPartition>> Load(
+      const std::vector<int32_t>& partitions) = 0;
+  // Records the files and advances the lake's offsets iff every partition's committed offset
+  // still equals expected_offset (else Aborted, nothing changed). Files for an hour already
+  // marked complete mark that hour for a batch re-run.
+  virtual absl::Status Commit(const LakeFlush& flush) = 0;
+  // Records that `files` (committed) now have their final names.
+  virtual absl::Status MarkPublished(const std::vector<LakeFile>& files) = 0;
+  // Committed files not yet known to be published (roll forward after a crash).
+  virtual absl::StatusOr<std::vector<LakeFile>> Unpublished() = 0;
+  // Marks complete every hour that ends at or before the lake-wide watermark (the slowest
+  // active partition's committed event time minus `lateness_s`) and returns those hours; each
+  // hour is returned to exactly one caller. `idle_s`: partitions with nothing pending and no
+  // input for that long do not hold the watermark back.
+  virtual absl::StatusOr<std::vector<int64_t>> CompleteHours(int64_t lateness_s, int64_t idle_s) = 0;
+  // Every hour marked complete (to re-create missing _SUCCESS markers).
+  virtual absl::StatusOr<std::vector<int64_t>> CompletedHours() = 0;
 };
 
 // The durable side of the speed layer's exactly-once contract (PostgreSQL in production, a map in

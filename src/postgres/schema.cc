@@ -66,6 +66,7 @@ absl::Status InternalTables(PGconn* conn) {
                                  {"bad", "BIGINT NOT NULL DEFAULT 0"},
                                  {"late", "BIGINT NOT NULL DEFAULT 0"},
                                  {"lost", "BIGINT NOT NULL DEFAULT 0"},
+                                 {"lag", "BIGINT"},
                                  {"updated_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}});
   sql += "CREATE UNIQUE INDEX IF NOT EXISTS lf_offsets_key ON lf_offsets (pipeline, sink, topic, partition);\n";
   sql += TableDdl("lf_data_loss", {{"detected_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
@@ -82,7 +83,28 @@ absl::Status InternalTables(PGconn* conn) {
                                    {"payload", "BYTEA"},
                                    {"error", "TEXT"}});
   sql += "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_source_key ON dead_letters (topic, partition, \"offset\");\n";
-  return Exec(conn, sql, "provision: internal tables (lf_offsets, lf_data_loss, dead_letters)");
+  sql += TableDdl("lf_lake_files", {{"path", "TEXT NOT NULL"},
+                                    {"dataset", "TEXT NOT NULL"},
+                                    {"hour", "TIMESTAMP NOT NULL"},
+                                    {"temp_path", "TEXT NOT NULL"},
+                                    {"rows", "BIGINT NOT NULL"},
+                                    {"bytes", "BIGINT NOT NULL"},
+                                    {"pipeline", "TEXT"},
+                                    {"committed_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
+                                    {"published", "BOOLEAN NOT NULL DEFAULT false"}});
+  sql += "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_files_key ON lf_lake_files (path);\n";
+  sql += TableDdl("lf_lake_hours", {{"dataset", "TEXT NOT NULL"},
+                                    {"hour", "TIMESTAMP NOT NULL"},
+                                    {"files", "INT NOT NULL DEFAULT 0"},
+                                    {"rows", "BIGINT NOT NULL DEFAULT 0"},
+                                    {"success_at", "TIMESTAMPTZ"},
+                                    {"needs_rerun", "BOOLEAN NOT NULL DEFAULT false"},
+                                    {"late_rows", "BIGINT NOT NULL DEFAULT 0"},
+                                    {"updated_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}});
+  sql += "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_hours_key ON lf_lake_hours (dataset, hour);\n";
+  return Exec(conn, sql,
+              "provision: internal tables (lf_offsets, lf_data_loss, dead_letters, lf_lake_files, "
+              "lf_lake_hours)");
 }
 
 absl::Status WindowTable(PGconn* conn, const std::string& raw, const std::string& quoted) {
@@ -105,6 +127,10 @@ absl::Status InTransaction(PGconn* conn, const std::function<absl::Status()>& bo
 }
 
 }  // namespace
+
+absl::Status EnsureLakeTables(PGconn* conn) {
+  return InTransaction(conn, [&] { return InternalTables(conn); });
+}
 
 absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table) {
   LF_ASSIGN_OR_RETURN(std::string quoted, QuoteTableName(table, "--table"));

@@ -25,4 +25,7 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& options);
 // unique key on (timestamp, id, type): what the speed layer needs to start. Idempotent.
 absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table);
 
+// The lake's manifest tables (lf_lake_files, lf_lake_hours) and the internal tables. Idempotent.
+absl::Status EnsureLakeTables(PGconn* conn);
+
 }  // namespace lf::postgres

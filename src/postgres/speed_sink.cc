@@ -4,21 +4,12 @@
 
 #include "common/status.h"
 #include "postgres/identifier.h"
+#include "postgres/offsets.h"
 #include "postgres/schema.h"
 #include "postgres/sql_array.h"
 #include "spdlog/spdlog.h"
 
 namespace lf::postgres {
-namespace {
-
-std::string PartitionArray(const std::vector<int32_t>& partitions) {
-  SqlArray a;
-  for (int32_t p : partitions) a.AddInt(p);
-  return a.Finish();
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<PgSpeedSink>> PgSpeedSink::Open(const SpeedSinkOptions& options) {
   LF_ASSIGN_OR_RETURN(std::string quoted, QuoteTableName(options.table, "--table"));
   LF_ASSIGN_OR_RETURN(PgConn conn, Connect(options.target));
@@ -29,7 +20,7 @@ absl::StatusOr<std::unique_ptr<PgSpeedSink>> PgSpeedSink::Open(const SpeedSinkOp
 PgSpeedSink::PgSpeedSink(SpeedSinkOptions options, std::string quoted_table, PgConn conn)
     : options_(std::move(options)),
       quoted_table_(std::move(quoted_table)),
-      sink_name_("pg:" + options_.table),
+      key_{options_.pipeline, "pg:" + options_.table, options_.topic},
       conn_(std::move(conn)) {}
 
 absl::Status PgSpeedSink::EnsureConnected() {
@@ -46,29 +37,7 @@ absl::Status PgSpeedSink::EnsureConnected() {
 absl::StatusOr<std::map<int32_t, pipeline::CommittedPartition>> PgSpeedSink::Load(
     const std::vector<int32_t>& partitions) {
   LF_RETURN_IF_ERROR(EnsureConnected());
-  std::string parts = PartitionArray(partitions);
-  std::vector<const char*> params = {options_.pipeline.c_str(), sink_name_.c_str(),
-                                     options_.topic.c_str(), parts.c_str()};
-  LF_RETURN_IF_ERROR(Query(conn_.get(),
-                           "INSERT INTO lf_offsets (pipeline, sink, topic, partition, next_offset) "
-                           "SELECT $1, $2, $3, p, -1 FROM unnest($4::int[]) AS p "
-                           "ON CONFLICT (pipeline, sink, topic, partition) DO NOTHING",
-                           params, "load offsets: insert missing rows of lf_offsets")
-                         .status());
-  LF_ASSIGN_OR_RETURN(PgResult r,
-                      Query(conn_.get(),
-                            "SELECT partition, next_offset, max_event_time_s FROM lf_offsets "
-                            "WHERE pipeline = $1 AND sink = $2 AND topic = $3 AND partition = ANY($4::int[])",
-                            params, "load offsets: read lf_offsets"));
-  std::map<int32_t, pipeline::CommittedPartition> out;
-  for (int i = 0; i < PQntuples(r.get()); ++i) {
-    pipeline::CommittedPartition c;
-    int32_t p = std::atoi(PQgetvalue(r.get(), i, 0));
-    c.next_offset = std::atoll(PQgetvalue(r.get(), i, 1));
-    if (!PQgetisnull(r.get(), i, 2)) c.max_event_time_s = std::atoll(PQgetvalue(r.get(), i, 2));
-    out[p] = c;
-  }
-  return out;
+  return LoadOffsets(conn_.get(), key_, partitions);
 }
 
 absl::Status PgSpeedSink::Commit(const pipeline::SpeedFlush& flush) {
@@ -83,34 +52,8 @@ absl::Status PgSpeedSink::Commit(const pipeline::SpeedFlush& flush) {
 
 absl::Status PgSpeedSink::CommitOnce(const pipeline::SpeedFlush& flush) {
   PGconn* c = conn_.get();
-  std::vector<int32_t> partitions;
-  for (const auto& p : flush.progress) partitions.push_back(p.partition);
-  std::string parts = PartitionArray(partitions);
-
   LF_RETURN_IF_ERROR(Exec(c, "BEGIN", "flush: begin"));
-  // Compare-and-set: lock this flush's offset rows (in partition order, so two processes never
-  // deadlock) and check nobody advanced them since we read them.
-  LF_ASSIGN_OR_RETURN(
-      PgResult locked,
-      Query(c,
-            "SELECT partition, next_offset FROM lf_offsets WHERE pipeline = $1 AND sink = $2 AND "
-            "topic = $3 AND partition = ANY($4::int[]) ORDER BY partition FOR UPDATE",
-            {options_.pipeline.c_str(), sink_name_.c_str(), options_.topic.c_str(), parts.c_str()},
-            "flush: lock lf_offsets"));
-  std::map<int32_t, int64_t> committed;
-  for (int i = 0; i < PQntuples(locked.get()); ++i)
-    committed[std::atoi(PQgetvalue(locked.get(), i, 0))] = std::atoll(PQgetvalue(locked.get(), i, 1));
-  for (const auto& p : flush.progress) {
-    auto it = committed.find(p.partition);
-    int64_t have = it == committed.end() ? pipeline::kNoOffset : it->second;
-    if (it == committed.end() || have != p.expected_offset) {
-      (void)Exec(c, "ROLLBACK", "flush: rollback");
-      return absl::AbortedError(fmt::format(
-          "postgres: flush: partition {} of topic {} is at offset {} in lf_offsets, this process "
-          "expected {}: another process owns it now",
-          p.partition, options_.topic, have, p.expected_offset));
-    }
-  }
+  LF_RETURN_IF_ERROR(LockAndCheckOffsets(c, key_, flush.progress));
 
   if (!flush.rows.empty()) {
     SqlArray starts, keys, values, types;
@@ -165,32 +108,11 @@ absl::Status PgSpeedSink::CommitOnce(const pipeline::SpeedFlush& flush) {
                            .status());
   }
 
-  SqlArray next, max_ts, events, bad, late, lost;
-  for (const auto& p : flush.progress) {
-    next.AddInt(p.next_offset);
-    if (p.max_event_time_s == pipeline::kNoEventTime) {
-      max_ts.AddNull();
-    } else {
-      max_ts.AddInt(p.max_event_time_s);
-    }
-    events.AddInt(p.events);
-    bad.AddInt(p.bad);
-    late.AddInt(p.late);
-    lost.AddInt(p.lost);
-  }
-  LF_RETURN_IF_ERROR(
-      Query(c,
-            "UPDATE lf_offsets AS o SET next_offset = u.n, "
-            "max_event_time_s = GREATEST(o.max_event_time_s, u.m), events = o.events + u.e, "
-            "bad = o.bad + u.b, late = o.late + u.l, lost = o.lost + u.x, updated_at = now() "
-            "FROM unnest($4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], "
-            "$9::bigint[], $10::bigint[]) AS u(p, n, m, e, b, l, x) "
-            "WHERE o.pipeline = $1 AND o.sink = $2 AND o.topic = $3 AND o.partition = u.p",
-            {options_.pipeline.c_str(), sink_name_.c_str(), options_.topic.c_str(), parts.c_str(),
-             next.Finish().c_str(), max_ts.Finish().c_str(), events.Finish().c_str(),
-             bad.Finish().c_str(), late.Finish().c_str(), lost.Finish().c_str()},
-            "flush: advance lf_offsets")
-          .status());
+  LF_RETURN_IF_ERROR(AdvanceOffsets(c, key_, flush.progress));
+  // Wakes dashboards listening on channel lf_speed; delivered only if the transaction commits.
+  LF_RETURN_IF_ERROR(Query(c, "SELECT pg_notify('lf_speed', $1)", {options_.pipeline.c_str()},
+                           "flush: notify lf_speed")
+                         .status());
   LF_RETURN_IF_ERROR(Exec(c, "COMMIT", "flush: commit"));
   rows_written_ += static_cast<int64_t>(flush.rows.size());
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "pipeline/commit_sink.h"
 #include "postgres/connection.h"
+#include "postgres/offsets.h"
 
 namespace lf::postgres {
 
@@ -38,7 +39,7 @@ class PgSpeedSink : public pipeline::SpeedCommitSink {
 
   SpeedSinkOptions options_;
   std::string quoted_table_;
-  std::string sink_name_;
+  OffsetsKey key_;
   PgConn conn_;
   int64_t rows_written_ = 0;
 };

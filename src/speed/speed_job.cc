@@ -1,20 +1,63 @@
 #include "speed/speed_job.h"
 
 #include <algorithm>
-#include <thread>
+#include <filesystem>
 
 #include "common/shutdown.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "lake/layout.h"
 #include "spdlog/spdlog.h"
 
 namespace lf::speed {
 
 using Clock = std::chrono::steady_clock;
 
-SpeedJob::SpeedJob(SpeedOptions options, pipeline::SpeedCommitSink* sink)
+namespace {
+
+// Copies the rows of `in` whose `keep` byte is set into `out`.
+void FilterRows(const pipeline::EventBatch& in, const std::vector<uint8_t>& keep,
+                pipeline::EventBatch* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!keep[i]) continue;
+    out->bytes.push_back(in.bytes[i]);
+    out->timestamp_s.push_back(in.timestamp_s[i]);
+    for (int k = 0; k < pipeline::kKeyColumns; ++k) out->keys[k].push_back(in.keys[k][i]);
+    out->partition.push_back(in.partition[i]);
+    out->offset.push_back(in.offset[i]);
+  }
+}
+
+// The smaller start offset; kNoOffset (from the beginning) is the smallest.
+int64_t EarlierStart(int64_t a, int64_t b) {
+  if (a == pipeline::kNoOffset || b == pipeline::kNoOffset) return pipeline::kNoOffset;
+  return std::min(a, b);
+}
+
+bool Applies(int64_t next, int64_t offset) { return next == pipeline::kNoOffset || offset >= next; }
+
+// Retries `commit` on transient errors (backing off) until it succeeds, fails for good
+// (Aborted: compare-and-set lost) or shutdown is requested.
+absl::Status CommitWithRetry(const std::function<absl::Status()>& commit, const char* what) {
+  auto backoff = std::chrono::milliseconds(500);
+  while (true) {
+    absl::Status st = commit();
+    if (st.ok() || absl::IsAborted(st) || ShutdownRequested()) return st;
+    spdlog::error("speed: {}: {}; retrying in {}", what, Message(st), FormatDuration(backoff));
+    SleepUnlessShutdown(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+}
+
+}  // namespace
+
+SpeedJob::SpeedJob(SpeedOptions options, pipeline::SpeedCommitSink* sink,
+                   lake::LakeWriter* lake_writer, pipeline::LakeCommitSink* lake_sink)
     : options_(std::move(options)),
       sink_(sink),
+      lake_writer_(lake_writer && lake_sink ? lake_writer : nullptr),
+      lake_sink_(lake_writer && lake_sink ? lake_sink : nullptr),
       decoder_(&dictionaries_),
       aggregator_(options_.windows, window::DeviceMetrics()) {}
 
@@ -26,45 +69,65 @@ SpeedJob::Partition& SpeedJob::PartitionState(int32_t p) {
   return partitions_[p];
 }
 
+absl::Status SpeedJob::LoadCommitted(const std::vector<int32_t>& partitions) {
+  LF_ASSIGN_OR_RETURN(auto committed, sink_->Load(partitions));
+  std::map<int32_t, pipeline::CommittedPartition> lake;
+  if (lake_sink_) {
+    LF_ASSIGN_OR_RETURN(lake, lake_sink_->Load(partitions));
+  }
+  const auto now = Clock::now();
+  for (int32_t p : partitions) {
+    Partition& s = PartitionState(p);
+    s = Partition{};
+    s.assigned = true;
+    s.last_active = now;
+    late_[p] = 0;
+    if (auto it = committed.find(p); it != committed.end()) {
+      s.committed = s.next = it->second.next_offset;
+      s.max_event_time_s = it->second.max_event_time_s;
+    }
+    if (auto it = lake.find(p); it != lake.end()) {
+      s.lake_committed = s.lake_next = it->second.next_offset;
+      s.lake_max_event_time_s = it->second.max_event_time_s;
+    } else if (!lake_sink_) {
+      s.lake_committed = s.lake_next = s.committed;  // no lake: never holds the start back
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(const std::vector<int32_t>& partitions) {
   last_activity_ = Clock::now();
   ever_assigned_ = true;
   auto backoff = std::chrono::milliseconds(500);
   while (true) {
-    auto committed = sink_->Load(partitions);
-    if (committed.ok()) {
-      std::map<int32_t, int64_t> start;
-      for (int32_t p : partitions) {
-        Partition& s = PartitionState(p);
-        s = Partition{};
-        s.assigned = true;
-        s.last_active = last_activity_;
-        auto it = committed->find(p);
-        if (it != committed->end()) {
-          s.committed = s.next = it->second.next_offset;
-          s.max_event_time_s = it->second.max_event_time_s;
-        }
-        start[p] = s.committed;
-      }
-      return start;
-    }
-    absl::Status st = committed.status();
+    absl::Status st = LoadCommitted(partitions);
+    if (st.ok()) break;
     if (ShutdownRequested()) return st;
     spdlog::error("{}; retrying in {}", Message(st), FormatDuration(backoff));
     SleepUnlessShutdown(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
+  // Each sink skips what it already has; the source starts at the earlier of the two.
+  std::map<int32_t, int64_t> start;
+  for (int32_t p : partitions) {
+    const Partition& s = partitions_[p];
+    start[p] = EarlierStart(s.committed, s.lake_committed);
+  }
+  return start;
 }
 
 void SpeedJob::OnRevoked(const std::vector<int32_t>& partitions) {
   last_activity_ = Clock::now();
   absl::Status st = Flush();
+  if (st.ok()) st = RollLake();
   if (!st.ok()) {
     // Nothing is lost: the new owner starts from the committed offsets.
     spdlog::error("speed: could not commit before giving up partitions: {}", Message(st));
     aggregator_.DiscardDeltas();
     dead_letters_.clear();
     losses_.clear();
+    if (lake_writer_) lake_writer_->DiscardAll();
   }
   for (int32_t p : partitions) PartitionState(p) = Partition{};
 }
@@ -72,33 +135,84 @@ void SpeedJob::OnRevoked(const std::vector<int32_t>& partitions) {
 void SpeedJob::OnDataLoss(int32_t partition, int64_t from, int64_t to) {
   Partition& s = PartitionState(partition);
   s.lost += to - from;
-  s.next = to;
-  s.dirty = true;
+  s.next = std::max(s.next, to);
+  s.lake_next = std::max(s.lake_next, to);
+  s.dirty = s.lake_dirty = true;
   losses_.push_back(pipeline::DataLoss{partition, from, to});
 }
 
 void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
   const auto now = Clock::now();
+  bool pg_all = true, lake_all = true;
+  pg_keep_.clear();
+  lake_keep_.clear();
   for (const pipeline::RawMessage& m : messages) {
     Partition& s = PartitionState(m.partition);
     if (!s.assigned) continue;
     s.last_active = now;
+    const bool to_pg = Applies(s.next, m.offset);
+    const bool to_lake = lake_writer_ && Applies(s.lake_next, m.offset);
+    if (!to_pg && !to_lake) continue;
+    const size_t row = batch_.size();
     if (decoder_.Decode(m.payload, m.partition, m.offset, &batch_, &error_)) {
-      ++s.events;
-    } else {
+      // Keep masks only once some row goes to one sink but not the other (after a restart where
+      // the sinks committed different offsets); normally both take everything.
+      if (!to_pg && pg_all) {
+        pg_all = false;
+        pg_keep_.assign(row, 1);
+      }
+      if (lake_writer_ && !to_lake && lake_all) {
+        lake_all = false;
+        lake_keep_.assign(row, 1);
+      }
+      if (!pg_all) pg_keep_.push_back(to_pg);
+      if (!lake_all) lake_keep_.push_back(to_lake);
+      if (to_pg) {
+        ++s.events;
+        s.max_event_time_s = std::max(s.max_event_time_s, batch_.timestamp_s[row]);
+      }
+      if (to_lake) {
+        ++s.lake_rows;
+        s.lake_max_event_time_s = std::max(s.lake_max_event_time_s, batch_.timestamp_s[row]);
+      }
+    } else if (to_pg) {
       ++s.bad;
       dead_letters_.push_back(
           pipeline::DeadLetter{m.partition, m.offset, std::string(m.payload), error_});
     }
-    s.next = m.offset + 1;
-    s.dirty = true;
+    if (to_pg) {
+      s.next = m.offset + 1;
+      s.dirty = true;
+    }
+    if (to_lake) {
+      s.lake_next = m.offset + 1;
+      s.lake_dirty = true;
+    }
   }
-  const size_t n = batch_.size();
-  for (size_t i = 0; i < n; ++i) {
-    Partition& s = partitions_[batch_.partition[i]];
-    s.max_event_time_s = std::max(s.max_event_time_s, batch_.timestamp_s[i]);
+  if (pg_all) {
+    aggregator_.Add(batch_, &late_);
+  } else {
+    FilterRows(batch_, pg_keep_, &filtered_);
+    aggregator_.Add(filtered_, &late_);
   }
-  aggregator_.Add(batch_, &late_);
+  if (lake_writer_ && batch_.size() > 0) {
+    if (absl::Status st = lake_writer_->Append(batch_, dictionaries_, lake_all ? std::span<const uint8_t>() : std::span<const uint8_t>(lake_keep_));
+        !st.ok()) {
+      // The lake's offsets do not advance past rows it failed to write: drop its open files and
+      // resume the lake from its committed offsets.
+      spdlog::error("speed: lake write failed: {}; the lake resumes from its committed offsets",
+                    Message(st));
+      lake_writer_->DiscardAll();
+      for (size_t p = 0; p < partitions_.size(); ++p) {
+        Partition& s = partitions_[p];
+        if (!s.assigned) continue;
+        s.lake_next = s.lake_committed;
+        s.lake_rows = 0;
+        s.lake_dirty = false;
+        if (source_) (void)source_->Seek(static_cast<int32_t>(p), EarlierStart(s.next, s.lake_next));
+      }
+    }
+  }
   events_since_status_ += static_cast<int64_t>(messages.size());
   batch_.clear();
 }
@@ -128,6 +242,13 @@ absl::Status SpeedJob::Flush() {
         late_[p], s.lost});
   }
   if (flush.progress.empty()) return absl::OkStatus();
+  if (source_) {
+    auto lag = source_->Lag();
+    for (auto& pr : flush.progress) {
+      auto it = lag.find(pr.partition);
+      if (it != lag.end()) pr.lag = it->second;
+    }
+  }
   std::vector<window::Delta> deltas = aggregator_.TakeDeltas();
   const auto& metrics = aggregator_.metrics();
   flush.rows.reserve(deltas.size());
@@ -142,20 +263,13 @@ absl::Status SpeedJob::Flush() {
   flush.losses = std::move(losses_);
   losses_.clear();
 
-  auto backoff = std::chrono::milliseconds(500);
-  while (true) {
-    absl::Status st = sink_->Commit(flush);
-    if (st.ok()) break;
-    if (absl::IsAborted(st)) {
-      spdlog::warn("speed: {}; dropping uncommitted work and resuming from committed offsets",
-                   Message(st));
-      return Resync();
-    }
-    if (ShutdownRequested()) return st;
-    spdlog::error("speed: {}; retrying in {}", Message(st), FormatDuration(backoff));
-    SleepUnlessShutdown(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  absl::Status st = CommitWithRetry([&] { return sink_->Commit(flush); }, "flush");
+  if (absl::IsAborted(st)) {
+    spdlog::warn("speed: {}; dropping uncommitted work and resuming from committed offsets",
+                 Message(st));
+    return Resync();
   }
+  if (!st.ok()) return st;
 
   std::map<int32_t, int64_t> mirror;
   for (const auto& pr : flush.progress) {
@@ -163,7 +277,7 @@ absl::Status SpeedJob::Flush() {
     s.committed = pr.next_offset;
     s.events = s.bad = s.lost = 0;
     late_[pr.partition] = 0;
-    s.dirty = s.next != pr.next_offset;
+    s.dirty = false;
     summary_.events += pr.events;
     summary_.bad += pr.bad;
     summary_.late += pr.late;
@@ -176,26 +290,133 @@ absl::Status SpeedJob::Flush() {
   return absl::OkStatus();
 }
 
+bool SpeedJob::LakeShouldRoll(Clock::time_point now) const {
+  if (!lake_writer_ || lake_writer_->empty()) return false;
+  if (now - lake_writer_->oldest_open() >= options_.lake_roll_interval) return true;
+  if (lake_writer_->bytes() >= options_.lake_roll_bytes) return true;
+  // An hour the watermark has passed is complete: close its file now so it gets few, large files
+  // and its _SUCCESS marker without waiting for the roll interval.
+  const int64_t wm = aggregator_.watermark_s();
+  if (wm == window::kNoWatermark) return false;
+  for (int64_t h : lake_writer_->open_hours())
+    if (h + 3600 <= wm) return true;
+  return false;
+}
+
+absl::Status SpeedJob::RollLake() {
+  if (!lake_writer_) return absl::OkStatus();
+  pipeline::LakeFlush flush;
+  for (size_t p = 0; p < partitions_.size(); ++p) {
+    Partition& s = partitions_[p];
+    if (!s.assigned || !s.lake_dirty) continue;
+    pipeline::PartitionProgress pr;
+    pr.partition = static_cast<int32_t>(p);
+    pr.expected_offset = s.lake_committed;
+    pr.next_offset = s.lake_next;
+    pr.max_event_time_s = s.lake_max_event_time_s;
+    pr.events = s.lake_rows;
+    flush.progress.push_back(pr);
+  }
+  if (flush.progress.empty() && lake_writer_->empty()) return absl::OkStatus();
+  LF_ASSIGN_OR_RETURN(flush.files, lake_writer_->CloseAll());
+
+  absl::Status st = CommitWithRetry([&] { return lake_sink_->Commit(flush); }, "lake commit");
+  if (!st.ok()) {
+    lake::LakeWriter::Discard(lake_writer_->root(), flush.files);
+    if (absl::IsAborted(st)) {
+      spdlog::warn("speed: {}; dropping uncommitted lake files and resuming from committed offsets",
+                   Message(st));
+      return Resync();
+    }
+    return st;
+  }
+  for (const auto& pr : flush.progress) {
+    Partition& s = partitions_[pr.partition];
+    s.lake_committed = pr.next_offset;
+    s.lake_rows = 0;
+    s.lake_dirty = false;
+    summary_.lake_rows += pr.events;
+  }
+  summary_.lake_files += static_cast<int64_t>(flush.files.size());
+  // Committed: make the files visible. A crash before this point is rolled forward at start-up.
+  if (absl::Status pub = lake::LakeWriter::Publish(lake_writer_->root(), flush.files); !pub.ok()) {
+    spdlog::error("{} (will be retried at the next start)", Message(pub));
+  } else if (absl::Status mark = lake_sink_->MarkPublished(flush.files); !mark.ok()) {
+    spdlog::warn("{}", Message(mark));
+  }
+  if (!flush.files.empty()) {
+    int64_t rows = 0;
+    for (const auto& f : flush.files) rows += f.rows;
+    spdlog::info("lake: committed {} file(s), {} events", flush.files.size(), rows);
+  }
+  return MarkCompleteHours();
+}
+
+absl::Status SpeedJob::MarkCompleteHours() {
+  if (!lake_sink_) return absl::OkStatus();
+  auto hours = lake_sink_->CompleteHours(
+      options_.windows.lateness.count(),
+      std::chrono::duration_cast<std::chrono::seconds>(options_.partition_idle).count());
+  if (!hours.ok()) {
+    spdlog::warn("{}", Message(hours.status()));
+    return absl::OkStatus();  // retried at the next roll
+  }
+  for (int64_t h : *hours) {
+    if (absl::Status st = lake::LakeWriter::MarkSuccess(lake_writer_->root(), lake_writer_->dataset(), h);
+        !st.ok()) {
+      spdlog::error("{}", Message(st));
+    } else {
+      spdlog::info("lake: hour {} complete (_SUCCESS)", FormatTime(FromUnixSeconds(h)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SpeedJob::RecoverLake() {
+  if (!lake_writer_) return absl::OkStatus();
+  const std::string& root = lake_writer_->root();
+  LF_ASSIGN_OR_RETURN(auto pending, lake_sink_->Unpublished());
+  std::vector<pipeline::LakeFile> published;
+  std::vector<std::string> keep;
+  for (const auto& f : pending) {
+    std::error_code ec;
+    if (std::filesystem::exists(root + "/" + f.path, ec) ||
+        std::filesystem::exists(root + "/" + f.temp_path, ec)) {
+      if (absl::Status st = lake::LakeWriter::Publish(root, {f}); st.ok()) {
+        published.push_back(f);
+        continue;
+      } else {
+        spdlog::error("{}", Message(st));
+      }
+    } else {
+      // The manifest lists a file that is under neither name: its root changed, or it was
+      // deleted by hand. Say so; the batch layer will report it too.
+      spdlog::error("lake: committed file {} is missing from {}", f.path, root);
+    }
+    keep.push_back(f.temp_path);
+  }
+  if (!published.empty()) {
+    spdlog::info("lake: published {} committed file(s) left unrenamed by an earlier run", published.size());
+    LF_RETURN_IF_ERROR(lake_sink_->MarkPublished(published));
+  }
+  lake::LakeWriter::RemoveOrphanTemps(root, lake_writer_->dataset(), keep);
+  LF_ASSIGN_OR_RETURN(auto complete, lake_sink_->CompletedHours());
+  for (int64_t h : complete) LF_RETURN_IF_ERROR(lake::LakeWriter::MarkSuccess(root, lake_writer_->dataset(), h));
+  return absl::OkStatus();
+}
+
 absl::Status SpeedJob::Resync() {
   aggregator_.DiscardDeltas();
   dead_letters_.clear();
   losses_.clear();
+  if (lake_writer_) lake_writer_->DiscardAll();
   std::vector<int32_t> assigned;
   for (size_t p = 0; p < partitions_.size(); ++p)
     if (partitions_[p].assigned) assigned.push_back(static_cast<int32_t>(p));
-  LF_ASSIGN_OR_RETURN(auto committed, sink_->Load(assigned));
+  LF_RETURN_IF_ERROR(LoadCommitted(assigned));
   for (int32_t p : assigned) {
-    Partition& s = partitions_[p];
-    s = Partition{};
-    s.assigned = true;
-    s.last_active = Clock::now();
-    late_[p] = 0;
-    auto it = committed.find(p);
-    if (it != committed.end()) {
-      s.committed = s.next = it->second.next_offset;
-      s.max_event_time_s = it->second.max_event_time_s;
-    }
-    if (source_) LF_RETURN_IF_ERROR(source_->Seek(p, s.committed));
+    const Partition& s = partitions_[p];
+    if (source_) LF_RETURN_IF_ERROR(source_->Seek(p, EarlierStart(s.committed, s.lake_committed)));
   }
   return absl::OkStatus();
 }
@@ -217,6 +438,7 @@ void SpeedJob::LogStatus() {
 }
 
 absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
+  LF_RETURN_IF_ERROR(RecoverLake());
   source_ = source;
   const auto started = Clock::now();
   auto last_flush = started;
@@ -252,13 +474,22 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
       }
       last_flush = now;
     }
+    if (LakeShouldRoll(now)) {
+      if (absl::Status st = RollLake(); !st.ok()) {
+        failure = st;
+        break;
+      }
+    }
     if (now - last_status_ >= options_.status_interval) {
       UpdateWatermark(now);
       LogStatus();
+      if (lake_writer_ && lake_writer_->empty()) (void)MarkCompleteHours();
     }
   }
   // Commit what is done. On the way out the windows are as final as this process will make them.
-  absl::Status st = failure.ok() ? Flush() : failure;
+  absl::Status st = failure;
+  if (st.ok()) st = Flush();
+  if (st.ok()) st = RollLake();
   absl::Status closed = source->Close();  // leaves the group; the revocation flushes (no-op now)
   source_ = nullptr;
   if (!st.ok()) return st;

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "json/event_decoder.h"
+#include "lake/lake_writer.h"
 #include "pipeline/commit_sink.h"
 #include "pipeline/record_source.h"
 #include "window/window_aggregator.h"
@@ -24,6 +25,10 @@ struct SpeedOptions {
   std::chrono::milliseconds status_interval{10000};
   // A partition without input for this long stops holding the watermark back.
   std::chrono::milliseconds partition_idle{10000};
+  // Lake files roll (close, commit, publish) when the oldest is this old, when they hold this
+  // many bytes, or when the watermark passes an open file's hour.
+  std::chrono::milliseconds lake_roll_interval{300000};
+  int64_t lake_roll_bytes = 256 << 20;
 };
 
 struct SpeedSummary {
@@ -33,14 +38,18 @@ struct SpeedSummary {
   int64_t lost = 0;
   int64_t rows_written = 0;  // window rows upserted
   int64_t flushes = 0;
+  int64_t lake_rows = 0;  // events committed to the lake by this process
+  int64_t lake_files = 0;
   int64_t watermark_s = pipeline::kNoEventTime;
 };
 
 // The speed layer (see README.md). Also the source's PartitionListener. Single-threaded.
 class SpeedJob : public pipeline::PartitionListener {
  public:
-  // `sink` must outlive the job.
-  SpeedJob(SpeedOptions options, pipeline::SpeedCommitSink* sink);
+  // `sink` must outlive the job. With `lake_writer` and `lake_sink` (both or neither; they must
+  // outlive the job) every valid event is also archived to the lake, exactly once.
+  SpeedJob(SpeedOptions options, pipeline::SpeedCommitSink* sink,
+           lake::LakeWriter* lake_writer = nullptr, pipeline::LakeCommitSink* lake_sink = nullptr);
 
   // Consumes `source` until shutdown is requested (SIGINT/SIGTERM) or, with exit_when_idle, no
   // input arrived for that long; commits what is done and closes the source. Returns an error
@@ -63,6 +72,12 @@ class SpeedJob : public pipeline::PartitionListener {
     int64_t events = 0, bad = 0, lost = 0;
     bool dirty = false;
     std::chrono::steady_clock::time_point last_active;  // assignment or last message
+    // The lake's own progress (sink "lake"): it skips what it already committed.
+    int64_t lake_committed = pipeline::kNoOffset;
+    int64_t lake_next = pipeline::kNoOffset;
+    int64_t lake_max_event_time_s = pipeline::kNoEventTime;
+    int64_t lake_rows = 0;
+    bool lake_dirty = false;
   };
 
   Partition& PartitionState(int32_t p);
@@ -72,12 +87,26 @@ class SpeedJob : public pipeline::PartitionListener {
   void UpdateWatermark(std::chrono::steady_clock::time_point now);
   // Commits everything pending; retries transient errors until shutdown.
   absl::Status Flush();
+  // Closes every open lake file, commits them with the lake's offsets, publishes them, and marks
+  // hours complete. Retries transient errors until shutdown.
+  absl::Status RollLake();
+  bool LakeShouldRoll(std::chrono::steady_clock::time_point now) const;
+  // Start-up: publish committed-but-unrenamed files, delete dead writers' temporary files,
+  // re-create missing _SUCCESS markers.
+  absl::Status RecoverLake();
+  absl::Status MarkCompleteHours();
   // After a failed compare-and-set: forget uncommitted work and restart from committed offsets.
   absl::Status Resync();
+  // Fills *start with the committed state of `partitions` in both sinks.
+  absl::Status LoadCommitted(const std::vector<int32_t>& partitions);
   void LogStatus();
 
   SpeedOptions options_;
   pipeline::SpeedCommitSink* sink_;
+  lake::LakeWriter* lake_writer_;
+  pipeline::LakeCommitSink* lake_sink_;
+  std::vector<uint8_t> pg_keep_, lake_keep_;  // per batch row, only when some sink skips rows
+  pipeline::EventBatch filtered_;
   pipeline::RecordSource* source_ = nullptr;
   pipeline::KeyDictionaries dictionaries_;
   json::EventDecoder decoder_;

@@ -1,0 +1,274 @@
+#include "lake/lake_writer.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "common/status.h"
+#include "lake/layout.h"
+#include "spdlog/spdlog.h"
+
+namespace lf::lake {
+
+namespace fs = std::filesystem;
+
+struct LakeWriter::OpenFile {
+  int64_t hour_s;
+  std::string relative_path, temp_path;
+  std::unique_ptr<parquet::ParquetWriter> writer;
+};
+
+absl::Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return Internal("lake: open directory {} to sync: {}", dir, std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Internal("lake: fsync directory {}: {}", dir, std::strerror(err));
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Creates `dir` and parents, fsyncing each new directory's parent so the directory survives.
+absl::Status MakeDirs(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return absl::OkStatus();
+  if (dir.has_parent_path() && dir.parent_path() != dir) LF_RETURN_IF_ERROR(MakeDirs(dir.parent_path()));
+  if (!fs::create_directory(dir, ec) && ec) {
+    return Internal("lake: create directory {}: {}", dir.string(), ec.message());
+  }
+  return SyncDirectory(dir.parent_path().string());
+}
+
+}  // namespace
+
+LakeWriter::LakeWriter(LakeWriterOptions options) : options_(std::move(options)) {}
+
+LakeWriter::~LakeWriter() { DiscardAll(); }
+
+absl::StatusOr<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeWriterOptions& options) {
+  if (options.root.empty()) return InvalidArgument("lake: no storage directory given");
+  LF_RETURN_IF_ERROR(MakeDirs(fs::path(options.root) / options.dataset));
+  return std::unique_ptr<LakeWriter>(new LakeWriter(options));
+}
+
+int64_t LakeWriter::rows() const {
+  int64_t n = 0;
+  for (const auto& [h, f] : open_) n += f->writer->num_rows();
+  return n;
+}
+
+int64_t LakeWriter::bytes() const {
+  int64_t n = 0;
+  for (const auto& [h, f] : open_) n += f->writer->file_bytes() + f->writer->buffered_bytes();
+  return n;
+}
+
+std::vector<int64_t> LakeWriter::open_hours() const {
+  std::vector<int64_t> out;
+  for (const auto& [h, f] : open_) out.push_back(h);
+  return out;
+}
+
+absl::Status LakeWriter::Append(const pipeline::EventBatch& batch,
+                                const pipeline::KeyDictionaries& keys, std::span<const uint8_t> keep) {
+  const size_t n = batch.size();
+  if (n == 0) return absl::OkStatus();
+  // Group row indexes by hour (a batch usually spans one or two hours).
+  std::map<int64_t, std::vector<uint32_t>> by_hour;
+  int64_t last_hour = INT64_MIN;
+  std::vector<uint32_t>* rows = nullptr;
+  for (size_t i = 0; i < n; ++i) {
+    if (!keep.empty() && !keep[i]) continue;
+    int64_t h = HourOf(batch.timestamp_s[i]);
+    if (h != last_hour) {
+      rows = &by_hour[h];
+      last_hour = h;
+    }
+    rows->push_back(static_cast<uint32_t>(i));
+  }
+  const auto& antennas = keys[pipeline::KeyColumn::kAntenna];
+  const auto& devices = keys[pipeline::KeyColumn::kDevice];
+  const auto& apps = keys[pipeline::KeyColumn::kApp];
+  for (auto& [hour, idx] : by_hour) {
+    auto it = open_.find(hour);
+    if (it == open_.end()) {
+      auto file = std::make_unique<OpenFile>();
+      file->hour_s = hour;
+      std::string dir = HourDir(options_.dataset, hour);
+      LF_RETURN_IF_ERROR(MakeDirs(fs::path(options_.root) / dir));
+      std::string name = FinalFileName(options_.writer_id, next_seq_++);
+      file->relative_path = dir + "/" + name;
+      file->temp_path = dir + "/" + TempFileName(name);
+      LF_ASSIGN_OR_RETURN(file->writer,
+                          parquet::ParquetWriter::Open(options_.root + "/" + file->temp_path,
+                                                       parquet::LakeEventSchema(), options_.parquet));
+      if (open_.empty()) oldest_ = std::chrono::steady_clock::now();
+      it = open_.emplace(hour, std::move(file)).first;
+    }
+    bytes_.clear();
+    micros_.clear();
+    app_.clear();
+    id_.clear();
+    antenna_.clear();
+    for (uint32_t i : idx) {
+      bytes_.push_back(batch.bytes[i]);
+      micros_.push_back(batch.timestamp_s[i] * 1'000'000);
+      app_.push_back(apps.Name(batch.keys[static_cast<int>(pipeline::KeyColumn::kApp)][i]));
+      id_.push_back(devices.Name(batch.keys[static_cast<int>(pipeline::KeyColumn::kDevice)][i]));
+      antenna_.push_back(antennas.Name(batch.keys[static_cast<int>(pipeline::KeyColumn::kAntenna)][i]));
+    }
+    // LakeEventSchema order: bytes, timestamp, app, id, antenna_id.
+    parquet::ColumnView cols[5];
+    cols[0].int64s = bytes_;
+    cols[1].int64s = micros_;
+    cols[2].strings = app_;
+    cols[3].strings = id_;
+    cols[4].strings = antenna_;
+    LF_RETURN_IF_ERROR(it->second->writer->WriteBatch(cols));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LakeFile>> LakeWriter::CloseAll() {
+  std::vector<LakeFile> out;
+  absl::Status failure;
+  for (auto& [hour, f] : open_) {
+    if (!failure.ok()) break;
+    LakeFile lf{hour, f->relative_path, f->temp_path, f->writer->num_rows(), 0};
+    failure = f->writer->Close();
+    if (failure.ok()) {
+      std::error_code ec;
+      lf.bytes = static_cast<int64_t>(fs::file_size(options_.root + "/" + lf.temp_path, ec));
+      out.push_back(std::move(lf));
+    }
+  }
+  if (!failure.ok()) {
+    Discard(options_.root, out);
+    DiscardAll();
+    return failure;
+  }
+  open_.clear();
+  return out;
+}
+
+void LakeWriter::DiscardAll() {
+  for (auto& [hour, f] : open_) {
+    f->writer.reset();
+    std::error_code ec;
+    fs::remove(options_.root + "/" + f->temp_path, ec);
+  }
+  open_.clear();
+}
+
+absl::Status LakeWriter::Publish(const std::string& root, const std::vector<LakeFile>& files) {
+  std::vector<std::string> dirs;
+  for (const LakeFile& f : files) {
+    std::string temp = root + "/" + f.temp_path, final_path = root + "/" + f.path;
+    std::error_code ec;
+    if (fs::exists(final_path, ec)) continue;  // already published
+    if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+      return Internal("lake: publish {}: rename from {}: {}", final_path, temp, std::strerror(errno));
+    }
+    dirs.push_back(fs::path(final_path).parent_path().string());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (const std::string& d : dirs) LF_RETURN_IF_ERROR(SyncDirectory(d));
+  return absl::OkStatus();
+}
+
+void LakeWriter::Discard(const std::string& root, const std::vector<LakeFile>& files) {
+  for (const LakeFile& f : files) {
+    std::error_code ec;
+    fs::remove(root + "/" + f.temp_path, ec);
+  }
+}
+
+absl::Status LakeWriter::MarkSuccess(const std::string& root, const std::string& dataset,
+                                     int64_t hour_s) {
+  fs::path dir = fs::path(root) / HourDir(dataset, hour_s);
+  LF_RETURN_IF_ERROR(MakeDirs(dir));
+  std::string marker = (dir / kSuccessMarker).string();
+  std::error_code ec;
+  if (fs::exists(marker, ec)) return absl::OkStatus();
+  int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Internal("lake: create {}: {}", marker, std::strerror(errno));
+  ::fsync(fd);
+  ::close(fd);
+  return SyncDirectory(dir.string());
+}
+
+namespace {
+
+std::string HostTag() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  std::string tag;
+  for (const char* c = host; *c && tag.size() < 24; ++c)
+    if (std::isalnum(static_cast<unsigned char>(*c))) tag.push_back(*c);
+  return tag.empty() ? "host" : tag;
+}
+
+// True when the writer named in temp file `name` (".part-<host>-<pid>-<ms>-<seq>.parquet...")
+// ran on this host and its process is gone.
+bool WriterIsDeadHere(const std::string& name) {
+  std::string_view n = name;
+  if (n.substr(0, 6) != ".part-") return false;
+  n.remove_prefix(6);
+  size_t a = n.find('-');
+  if (a == std::string_view::npos || n.substr(0, a) != HostTag()) return false;
+  size_t b = n.find('-', a + 1);
+  if (b == std::string_view::npos) return false;
+  long pid = std::strtol(std::string(n.substr(a + 1, b - a - 1)).c_str(), nullptr, 10);
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
+std::string MakeWriterId() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return fmt::format("{}-{}-{}", HostTag(), ::getpid(), ms);
+}
+
+int LakeWriter::RemoveOrphanTemps(const std::string& root, const std::string& dataset,
+                                  const std::vector<std::string>& keep) {
+  constexpr auto kForeignMaxAge = std::chrono::hours(24);
+  int removed = 0;
+  std::error_code ec;
+  fs::path base = fs::path(root) / dataset;
+  if (!fs::is_directory(base, ec)) return 0;
+  auto now = fs::file_time_type::clock::now();
+  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const fs::path& p = it->path();
+    std::string name = p.filename().string();
+    if (!it->is_regular_file(ec) || name.size() < sizeof(kTempSuffix) || name[0] != '.' ||
+        name.compare(name.size() - (sizeof(kTempSuffix) - 1), std::string::npos, kTempSuffix) != 0) {
+      continue;
+    }
+    std::string rel = fs::relative(p, root, ec).string();
+    if (std::find(keep.begin(), keep.end(), rel) != keep.end()) continue;
+    auto mtime = fs::last_write_time(p, ec);
+    if (ec) continue;
+    if (!WriterIsDeadHere(name) && now - mtime < kForeignMaxAge) continue;
+    if (fs::remove(p, ec)) {
+      ++removed;
+      spdlog::info("lake: removed unfinished file of a stopped writer: {}", p.string());
+    }
+  }
+  return removed;
+}
+
+}  // namespace lf::lake

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "parquet/writer.h"
+#include "pipeline/commit_sink.h"
+#include "pipeline/event_batch.h"
+
+namespace lf::lake {
+
+struct LakeWriterOptions {
+  std::string root;  // the lake directory (--storage)
+  std::string dataset = "devices";
+  parquet::WriterOptions parquet;
+  // Unique per process run; names its files (part-<writer_id>-<seq>.parquet).
+  std::string writer_id;
+};
+
+using LakeFile = pipeline::LakeFile;
+
+// Writes events into one open Parquet file per event-time hour (see README.md). Not thread-safe.
+class LakeWriter {
+ public:
+  // Creates the dataset directory if needed.
+  static absl::StatusOr<std::unique_ptr<LakeWriter>> Open(const LakeWriterOptions& options);
+  ~LakeWriter();
+
+  // Appends the rows of `batch` whose `keep` byte is non-zero (all rows when `keep` is empty) to
+  // the open file of their hour, opening it if needed.
+  absl::Status Append(const pipeline::EventBatch& batch, const pipeline::KeyDictionaries& keys,
+                      std::span<const uint8_t> keep = {});
+
+  bool empty() const { return open_.empty(); }
+  const std::string& root() const { return options_.root; }
+  const std::string& dataset() const { return options_.dataset; }
+  int64_t rows() const;
+  // Estimated bytes of the open files (written plus buffered).
+  int64_t bytes() const;
+  // Hour starts of the open files.
+  std::vector<int64_t> open_hours() const;
+  std::chrono::steady_clock::time_point oldest_open() const { return oldest_; }
+
+  // Writes every open file's footer and fsyncs it; they stay under temporary names. On error the
+  // open files are discarded (deleted).
+  absl::StatusOr<std::vector<LakeFile>> CloseAll();
+  // Deletes every open file without publishing anything.
+  void DiscardAll();
+
+  // Renames closed files to their final names and fsyncs their directories. Idempotent: a file
+  // already published is skipped; one missing under both names is an error naming it.
+  static absl::Status Publish(const std::string& root, const std::vector<LakeFile>& files);
+  // Deletes closed, unpublished files (their commit failed).
+  static void Discard(const std::string& root, const std::vector<LakeFile>& files);
+  // Creates <hour dir>/_SUCCESS (fsynced) if missing.
+  static absl::Status MarkSuccess(const std::string& root, const std::string& dataset,
+                                  int64_t hour_s);
+  // Deletes temporary files under the dataset not listed in `keep` (relative temp paths) whose
+  // writer is dead: a writer of this host whose process is gone, or any writer whose file was
+  // not modified for a day. Their commit never happened, so their rows will be (or were)
+  // written again. Returns how many were removed.
+  static int RemoveOrphanTemps(const std::string& root, const std::string& dataset,
+                               const std::vector<std::string>& keep);
+
+ private:
+  struct OpenFile;
+  explicit LakeWriter(LakeWriterOptions options);
+
+  LakeWriterOptions options_;
+  std::map<int64_t, std::unique_ptr<OpenFile>> open_;  // by hour
+  int64_t next_seq_ = 0;
+  std::chrono::steady_clock::time_point oldest_;
+  // Scratch columns for one hour's rows of a batch, reused.
+  std::vector<int64_t> bytes_, micros_;
+  std::vector<std::string_view> app_, id_, antenna_;
+  std::vector<uint32_t> rows_by_hour_;
+};
+
+// A writer id unique to this process run: "<host>-<pid>-<start ms>".
+std::string MakeWriterId();
+
+// fsyncs a directory so a rename or creation in it survives a crash.
+absl::Status SyncDirectory(const std::string& dir);
+
+}  // namespace lf::lake

@@ -1,0 +1,58 @@
+#include "lake/layout.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "fmt/format.h"
+
+namespace lf::lake {
+
+int64_t HourOf(int64_t unix_s) {
+  int64_t q = unix_s / 3600;
+  if (unix_s % 3600 != 0 && unix_s < 0) --q;
+  return q * 3600;
+}
+
+std::string HourDir(std::string_view dataset, int64_t hour_s) {
+  using namespace std::chrono;
+  sys_days day = floor<days>(sys_seconds(seconds(hour_s)));
+  year_month_day ymd(day);
+  int64_t hour = (hour_s - duration_cast<seconds>(day.time_since_epoch()).count()) / 3600;
+  return fmt::format("{}/year={}/month={}/day={}/hour={}", dataset, static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hour);
+}
+
+std::optional<int64_t> ParseHourDir(std::string_view path) {
+  int values[4];
+  const char* keys[4] = {"year=", "month=", "day=", "hour="};
+  size_t pos = 0;
+  for (int k = 0; k < 4; ++k) {
+    size_t at = path.find(keys[k], pos);
+    if (at == std::string_view::npos || (at > 0 && path[at - 1] != '/')) return std::nullopt;
+    at += std::string_view(keys[k]).size();
+    size_t end = at;
+    int v = 0;
+    while (end < path.size() && path[end] >= '0' && path[end] <= '9' && end - at < 6) {
+      v = v * 10 + (path[end] - '0');
+      ++end;
+    }
+    if (end == at || (end < path.size() && path[end] != '/')) return std::nullopt;
+    values[k] = v;
+    pos = end;
+  }
+  using namespace std::chrono;
+  year_month_day ymd{year(values[0]), month(static_cast<unsigned>(values[1])),
+                     day(static_cast<unsigned>(values[2]))};
+  if (!ymd.ok() || values[3] > 23) return std::nullopt;
+  return duration_cast<seconds>(sys_days(ymd).time_since_epoch()).count() + values[3] * 3600;
+}
+
+std::string FinalFileName(std::string_view writer_id, int64_t seq) {
+  return fmt::format("part-{}-{:05d}.parquet", writer_id, seq);
+}
+
+std::string TempFileName(std::string_view final_name) {
+  return fmt::format(".{}{}", final_name, kTempSuffix);
+}
+
+}  // namespace lf::lake
