@@ -100,8 +100,19 @@ absl::Status InternalTables(PGconn* conn) {
                                     {"success_at", "TIMESTAMPTZ"},
                                     {"needs_rerun", "BOOLEAN NOT NULL DEFAULT false"},
                                     {"late_rows", "BIGINT NOT NULL DEFAULT 0"},
+                                    {"batched_at", "TIMESTAMPTZ"},
                                     {"updated_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}});
   sql += "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_hours_key ON lf_lake_hours (dataset, hour);\n";
+  sql += TableDdl("lf_batch_runs", {{"hour", "TIMESTAMP NOT NULL"},
+                                    {"started_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
+                                    {"finished_at", "TIMESTAMPTZ"},
+                                    {"status", "TEXT NOT NULL"},
+                                    {"events", "BIGINT"},
+                                    {"files", "INT"},
+                                    {"unknown_devices", "INT"},
+                                    {"duration_ms", "BIGINT"},
+                                    {"error", "TEXT"}});
+  sql += "CREATE INDEX IF NOT EXISTS lf_batch_runs_hour ON lf_batch_runs (hour);\n";
   return Exec(conn, sql,
               "provision: internal tables (lf_offsets, lf_data_loss, dead_letters, lf_lake_files, "
               "lf_lake_hours)");
@@ -115,6 +126,38 @@ absl::Status WindowTable(PGconn* conn, const std::string& raw, const std::string
                                             {"type", "TEXT"}}),
                           fmt::format("provision: table {}", raw)));
   return EnsureUniqueIndex(conn, raw, quoted, "window_key", "\"timestamp\", id, type");
+}
+
+// The lambda serving views: per hour the batch result where the batch has run, else the roll-up of
+// the speed layer's 5-minute windows; and speed versus batch per hour, key and metric.
+absl::Status Views(PGconn* conn, const std::string& bytes, const std::string& hourly) {
+  std::string sql = fmt::format(R"(
+CREATE OR REPLACE VIEW bytes_hourly_lambda AS
+WITH speed AS (
+  SELECT date_trunc('hour', "timestamp") AS "timestamp", id, sum(value)::bigint AS value, type
+  FROM {0} GROUP BY 1, 2, 4),
+batched AS (SELECT DISTINCT hour FROM lf_batch_runs WHERE status = 'ok')
+SELECT b."timestamp", b.id, b.value, b.type, 'batch'::text AS layer
+FROM {1} b WHERE b."timestamp" IN (SELECT hour FROM batched)
+UNION ALL
+SELECT s."timestamp", s.id, s.value, s.type, 'speed'::text AS layer
+FROM speed s WHERE s."timestamp" NOT IN (SELECT hour FROM batched);
+
+CREATE OR REPLACE VIEW speed_batch_diff AS
+WITH speed AS (
+  SELECT date_trunc('hour', "timestamp") AS "timestamp", id, type, sum(value)::bigint AS value
+  FROM {0} GROUP BY 1, 2, 3),
+batched AS (SELECT DISTINCT hour FROM lf_batch_runs WHERE status = 'ok'),
+batch AS (SELECT "timestamp", id, type, value FROM {1}
+          WHERE type <> 'user_email_bytes_total' AND "timestamp" IN (SELECT hour FROM batched))
+SELECT COALESCE(b."timestamp", s."timestamp") AS "timestamp", COALESCE(b.id, s.id) AS id,
+       COALESCE(b.type, s.type) AS type, s.value AS speed_value, b.value AS batch_value,
+       COALESCE(s.value, 0) - COALESCE(b.value, 0) AS diff
+FROM batch b FULL OUTER JOIN (SELECT * FROM speed WHERE "timestamp" IN (SELECT hour FROM batched)) s
+  ON s."timestamp" = b."timestamp" AND s.id = b.id AND s.type = b.type;
+)",
+                                bytes, hourly);
+  return Exec(conn, sql, "provision: views bytes_hourly_lambda and speed_batch_diff");
 }
 
 absl::Status InTransaction(PGconn* conn, const std::function<absl::Status()>& body) {
@@ -165,6 +208,7 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& o) {
                                              {"quota", "BIGINT"}}),
                             fmt::format("provision: table {}", o.user_metadata_table)));
     LF_RETURN_IF_ERROR(EnsureUniqueIndex(conn, o.user_metadata_table, users, "id_key", "id"));
+    LF_RETURN_IF_ERROR(Views(conn, bytes, hourly));
     // Adds the course's users that are missing; never overwrites a row someone changed.
     std::string values;
     for (const User& u : kUsers) {
