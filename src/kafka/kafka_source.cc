@@ -95,7 +95,8 @@ void KafkaSource::Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     spdlog::info("kafka: assigned {} partition(s) of {}: {}", ids.size(), options_.topic,
                  fmt::join(ids, ","));
     if (auto e = rd_kafka_assign(rk_.get(), partitions); e) {
-      pending_error_ = Unavailable("kafka: assign partitions of {}: {}", options_.topic, rd_kafka_err2str(e));
+      pending_error_ =
+          Unavailable("kafka: assign partitions of {}: {}", options_.topic, rd_kafka_err2str(e));
     }
   } else {
     spdlog::info("kafka: revoking {} partition(s) of {}", ids.size(), options_.topic);
@@ -110,8 +111,9 @@ void KafkaSource::HandleOffsetReset(int32_t partition) {
   auto err = rd_kafka_query_watermark_offsets(rk_.get(), options_.topic.c_str(), partition, &low,
                                               &high, 5000);
   if (err) {
-    spdlog::warn("kafka: partition {}: offset out of range and watermarks unavailable ({}); retrying",
-                 partition, rd_kafka_err2str(err));
+    spdlog::warn(
+        "kafka: partition {}: offset out of range and watermarks unavailable ({}); retrying",
+        partition, rd_kafka_err2str(err));
     return;
   }
   int64_t wanted = position_.count(partition) ? position_[partition] : pipeline::kNoOffset;
@@ -146,7 +148,8 @@ absl::StatusOr<std::span<const pipeline::RawMessage>> KafkaSource::Poll(
     wait_ms = 0;  // only the first call waits; then drain what is already queued
     KafkaMessage m(raw);
     if (m->err) {
-      if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+      if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+          m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
         HandleOffsetReset(m->partition);
       } else if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
         char why[512];

@@ -1,0 +1,146 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "common/shutdown.h"
+#include "common/status.h"
+#include "spdlog/spdlog.h"
+
+namespace lf::sim {
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+// Buffered NDJSON copy of the payloads.
+class NdjsonWriter {
+ public:
+  static absl::StatusOr<NdjsonWriter> Open(const std::string& path) {
+    NdjsonWriter w;
+    w.path_ = path;
+    w.file_.reset(std::fopen(path.c_str(), "wb"));
+    if (!w.file_) return Unavailable("sim: open {}: {}", path, std::strerror(errno));
+    std::setvbuf(w.file_.get(), nullptr, _IOFBF, 1 << 20);
+    return w;
+  }
+  void Write(std::string_view line) {
+    std::fwrite(line.data(), 1, line.size(), file_.get());
+    std::fputc('\n', file_.get());
+  }
+  absl::Status Close() {
+    std::FILE* f = file_.release();
+    bool failed = std::ferror(f) != 0;
+    failed = (std::fclose(f) != 0) || failed;
+    if (failed) return Unavailable("sim: write {}: {}", path_, std::strerror(errno));
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string path_;
+  File file_;
+};
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+std::optional<double> EffectiveRate(const SimulatorOptions& options) {
+  if (options.rate) return options.rate;
+  if (options.events) return std::nullopt;
+  const double interval_s = std::chrono::duration<double>(options.generator.interval).count();
+  return options.speedup * static_cast<double>(options.generator.devices) / interval_s;
+}
+
+absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
+                                            kafka::Producer& producer) {
+  if (options.speedup <= 0) return InvalidArgument("sim: speedup {}: want > 0", options.speedup);
+  if (options.rate && *options.rate <= 0)
+    return InvalidArgument("sim: rate {}: want > 0 events/s", *options.rate);
+  if (options.events && *options.events < 0)
+    return InvalidArgument("sim: events {}: want >= 0", *options.events);
+  LF_ASSIGN_OR_RETURN(std::unique_ptr<EventGenerator> gen,
+                      EventGenerator::Create(options.generator));
+  std::optional<NdjsonWriter> out;
+  if (!options.out_path.empty()) {
+    LF_ASSIGN_OR_RETURN(NdjsonWriter w, NdjsonWriter::Open(options.out_path));
+    out.emplace(std::move(w));
+  }
+  const std::optional<double> rate = EffectiveRate(options);
+  const int64_t limit = options.events.value_or(INT64_MAX);
+  spdlog::info("sim: producing {} events to {} ({} devices, {} antennas, seed {}, {}, {})",
+               options.events ? std::to_string(*options.events) : "unbounded", options.topic,
+               options.generator.devices, options.generator.antennas, options.generator.seed,
+               rate ? fmt::format("{:.0f} events/s", *rate) : "as fast as possible",
+               options.simulated_time
+                   ? "event time from " + FormatTime(options.generator.start) + " every " +
+                         FormatDuration(options.generator.interval) + " per device"
+                   : fmt::format("wall-clock event time x{}", options.speedup));
+
+  const Clock::time_point begin = Clock::now();
+  const Timestamp wall_begin =
+      std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+  Clock::time_point next_progress = begin + options.progress_every;
+  int64_t last_progress_count = 0;
+  Clock::time_point last_progress = begin;
+  int64_t n = 0;
+  while (n < limit && !ShutdownRequested()) {
+    if (rate) {
+      // Pace against the schedule, not the previous event, so rounding never accumulates.
+      const auto due = begin + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(n / *rate));
+      const auto now = Clock::now();
+      if (due > now) {
+        producer.Poll();
+        std::this_thread::sleep_for(
+            std::min<Clock::duration>(due - now, std::chrono::milliseconds(100)));
+        continue;
+      }
+    }
+    if (options.simulated_time) {
+      gen->Next();
+    } else {
+      const auto now = std::chrono::system_clock::now();
+      const auto elapsed = std::chrono::duration_cast<Micros>(now.time_since_epoch()) -
+                           wall_begin.time_since_epoch();
+      gen->NextAt(wall_begin + Micros(static_cast<int64_t>(elapsed.count() * options.speedup)));
+    }
+    LF_RETURN_IF_ERROR(producer.Produce(options.topic, gen->key(), gen->payload()));
+    if (out) out->Write(gen->payload());
+    ++n;
+    if ((n & 1023) == 0 || rate) {
+      const auto now = Clock::now();
+      if (now >= next_progress) {
+        spdlog::info("sim: {} events, {:.0f} events/s", n,
+                     (n - last_progress_count) / Seconds(now - last_progress));
+        last_progress_count = n;
+        last_progress = now;
+        next_progress = now + options.progress_every;
+      }
+    }
+  }
+  if (ShutdownRequested()) spdlog::info("sim: stop requested after {} events; flushing", n);
+  absl::Status flushed =
+      producer.Flush(std::chrono::duration_cast<std::chrono::milliseconds>(options.flush_timeout));
+  if (out) {
+    absl::Status closed = out->Close();
+    LF_RETURN_IF_ERROR(flushed);
+    LF_RETURN_IF_ERROR(closed);
+  }
+  LF_RETURN_IF_ERROR(flushed);
+  if (producer.delivered() != n)
+    return Internal("sim: {} events produced but {} acknowledged by the broker", n,
+                    producer.delivered());
+  return SimulatorStats{.events = n, .seconds = Seconds(Clock::now() - begin)};
+}
+
+}  // namespace lf::sim

@@ -1,0 +1,53 @@
+#pragma once
+
+// The simulate job: drives an EventGenerator into a Kafka producer, optionally paced and with an
+// NDJSON copy of every payload sent.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/time.h"
+#include "kafka/producer.h"
+#include "sim/event_generator.h"
+
+namespace lf::sim {
+
+struct SimulatorOptions {
+  std::string topic = "devices";
+  GeneratorOptions generator;
+  // True: event time is simulated from generator.start (--start). False: event time is the wall
+  // clock, advanced `speedup` times faster than real time from the moment the run starts.
+  bool simulated_time = false;
+  double speedup = 1.0;
+  // Stop after this many events; without it, run until shutdown is requested (SIGINT/SIGTERM).
+  std::optional<int64_t> events;
+  // Events per second. Unset: as fast as possible when `events` is set, otherwise real time,
+  // i.e. speedup × devices / interval (one event per device per interval of event time).
+  std::optional<double> rate;
+  // When not empty, every payload sent is also written here, one per line, byte for byte.
+  std::string out_path;
+  // How often progress goes to the log (stderr).
+  Micros progress_every = std::chrono::seconds(5);
+  // How long to wait at the end for the broker to acknowledge everything.
+  Micros flush_timeout = std::chrono::seconds(120);
+};
+
+struct SimulatorStats {
+  int64_t events = 0;  // produced and acknowledged by the broker
+  double seconds = 0;  // from the first event to the end of the final flush
+  double events_per_second() const { return seconds > 0 ? events / seconds : 0; }
+};
+
+// Runs until options.events are sent or lf::ShutdownRequested(), then flushes. Every event counted
+// is acknowledged by the broker: a failed delivery ends the run with its error. `producer` is
+// not owned and must outlive the call.
+absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
+                                            kafka::Producer& producer);
+
+// The events/s actually used for pacing, or nullopt for "as fast as possible".
+std::optional<double> EffectiveRate(const SimulatorOptions& options);
+
+}  // namespace lf::sim
