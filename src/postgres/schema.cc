@@ -183,7 +183,7 @@ absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table) {
   });
 }
 
-absl::Status Provision(PGconn* conn, const SchemaOptions& o) {
+absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
   LF_ASSIGN_OR_RETURN(std::string users, QuoteTableName(o.user_metadata_table, "--user-metadata-table"));
   LF_ASSIGN_OR_RETURN(std::string bytes, QuoteTableName(o.bytes_table, "--bytes-table"));
   LF_ASSIGN_OR_RETURN(std::string hourly, QuoteTableName(o.bytes_hourly_table, "--bytes-hourly-table"));
@@ -208,7 +208,7 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& o) {
                                              {"quota", "BIGINT"}}),
                             fmt::format("provision: table {}", o.user_metadata_table)));
     LF_RETURN_IF_ERROR(EnsureUniqueIndex(conn, o.user_metadata_table, users, "id_key", "id"));
-    LF_RETURN_IF_ERROR(Views(conn, bytes, hourly));
+    if (views) LF_RETURN_IF_ERROR(Views(conn, bytes, hourly));
     // Adds the course's users that are missing; never overwrites a row someone changed.
     std::string values;
     for (const User& u : kUsers) {

@@ -19,7 +19,9 @@ struct SchemaOptions {
 // Idempotent. On a database that already has the seeds' original tables it adds only what is
 // missing (columns, unique keys, users) and keeps every row. Serialized with an advisory lock so
 // concurrent callers cannot race.
-absl::Status Provision(PGconn* conn, const SchemaOptions& options);
+// `views`: also (re)create the serving views bytes_hourly_lambda and speed_batch_diff over these
+// tables; other callers (the batch layer with tables of its own) leave the views alone.
+absl::Status Provision(PGconn* conn, const SchemaOptions& options, bool views = true);
 
 // The internal tables (offsets, data loss, dead letters) and one window table `table` with its
 // unique key on (timestamp, id, type): what the speed layer needs to start. Idempotent.
