@@ -4,8 +4,9 @@
 
 namespace lf {
 
-// Installs SIGINT/SIGTERM handlers that set a process-wide flag (a second signal exits at once
-// with status 130). Long-running loops poll ShutdownRequested(). Call once from main.
+// Installs SIGINT/SIGTERM handlers that set a process-wide flag (a second signal at least a
+// second later exits at once with status 130). Long-running loops poll ShutdownRequested().
+// Call once from main.
 void InstallShutdownHandlers();
 
 // True once SIGINT/SIGTERM arrived or RequestShutdown() was called. Thread-safe.

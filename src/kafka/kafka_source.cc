@@ -128,6 +128,7 @@ void KafkaSource::HandleOffsetReset(int32_t partition) {
         "kafka: {}[{}]: needed offset {} is beyond the end ({}): topic recreated or truncated? "
         "restarting the partition at its earliest offset {}",
         options_.topic, partition, wanted, high, low);
+    listener_->OnOffsetReset(partition, low);
   }
   (void)Seek(partition, low);
 }

@@ -23,6 +23,9 @@ class PartitionListener {
   virtual void OnRevoked(const std::vector<int32_t>& partitions) = 0;
   // The broker no longer holds offsets [from, to) of `partition`; the source skips to `to`.
   virtual void OnDataLoss(int32_t partition, int64_t from, int64_t to) = 0;
+  // The offset needed for `partition` is beyond the broker's end (the topic was recreated); the
+  // source restarts the partition at `offset`, below what was already applied.
+  virtual void OnOffsetReset(int32_t partition, int64_t offset) = 0;
 };
 
 // A pull-based stream of raw messages: Kafka in production, a vector in tests.

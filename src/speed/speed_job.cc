@@ -141,6 +141,15 @@ void SpeedJob::OnDataLoss(int32_t partition, int64_t from, int64_t to) {
   losses_.push_back(pipeline::DataLoss{partition, from, to});
 }
 
+void SpeedJob::OnOffsetReset(int32_t partition, int64_t offset) {
+  // Offsets went backwards: apply from `offset` again. The compare-and-set still expects the
+  // committed offset, so the next commit replaces it.
+  Partition& s = PartitionState(partition);
+  s.next = offset;
+  s.lake_next = offset;
+  s.dirty = s.lake_dirty = true;
+}
+
 void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
   const auto now = Clock::now();
   bool pg_all = true, lake_all = true;

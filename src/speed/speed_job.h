@@ -60,6 +60,7 @@ class SpeedJob : public pipeline::PartitionListener {
   absl::StatusOr<std::map<int32_t, int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override;
   void OnRevoked(const std::vector<int32_t>& partitions) override;
   void OnDataLoss(int32_t partition, int64_t from, int64_t to) override;
+  void OnOffsetReset(int32_t partition, int64_t offset) override;
 
   const SpeedSummary& summary() const { return summary_; }
 
