@@ -1,0 +1,272 @@
+// `lambdaflow up`: the whole pipeline on one machine, on embedded defaults.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/shutdown.h"
+#include "common/status.h"
+#include "common/subprocess.h"
+#include "common/time.h"
+#include "postgres/connection.h"
+#include "postgres/local_server.h"
+#include "postgres/schema.h"
+#include "spdlog/spdlog.h"
+
+namespace lf::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct UpFlags {
+  std::string brokers, pg;
+  std::string storage = "lambdaflow-data";
+  std::string listen = "127.0.0.1:8080";
+  double speedup = 1.0;
+  double rate = 0;
+  int antennas = 5, devices = 20;
+  std::string batch_every = "30s";
+};
+
+struct Child {
+  std::string name;
+  pid_t pid = 0;
+};
+
+// Waits until `file` holds a line starting with `prefix`; returns the rest of that line.
+absl::StatusOr<std::string> WaitForLine(const std::string& file, const std::string& prefix, pid_t pid,
+                                        std::chrono::seconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end && !ShutdownRequested()) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+    }
+    if (ExitedStatus(pid) >= 0) return Unavailable("up: {} exited before it was ready; see {}", prefix, file);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Unavailable("up: gave up waiting for '{}' in {}", prefix, file);
+}
+
+// One status line from PostgreSQL: events, rate, lag, watermark, last batch hour.
+std::string StatusLine(PGconn* conn, const std::string& group, int64_t* last_events,
+                       std::chrono::steady_clock::time_point* last_at) {
+  auto r = postgres::Query(
+      conn,
+      "SELECT COALESCE(sum(events), 0), COALESCE(sum(bad), 0), COALESCE(sum(late), 0), "
+      "COALESCE(sum(lag), 0), min(max_event_time_s), "
+      "(SELECT max(hour) FROM lf_batch_runs WHERE status = 'ok') "
+      "FROM lf_offsets WHERE pipeline = $1 AND sink LIKE 'pg:%'",
+      {group.c_str()}, "up: status");
+  if (!r.ok()) return "status unavailable: " + Message(r.status());
+  PGresult* res = r->get();
+  int64_t events = std::atoll(PQgetvalue(res, 0, 0));
+  auto now = std::chrono::steady_clock::now();
+  double secs = std::chrono::duration<double>(now - *last_at).count();
+  double rate = secs > 0 ? (events - *last_events) / secs : 0;
+  *last_events = events;
+  *last_at = now;
+  std::string wm = PQgetisnull(res, 0, 4) ? "none" : FormatTime(FromUnixSeconds(std::atoll(PQgetvalue(res, 0, 4)) - 60));
+  std::string batch = PQgetisnull(res, 0, 5) ? "none" : PQgetvalue(res, 0, 5);
+  return fmt::format("{} events ({:.0f}/s), {} bad, {} late, lag {}, watermark {}, last batch hour {}", events,
+                     rate, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), wm, batch);
+}
+
+int RunUp(const UpFlags& f) {
+  std::error_code ec;
+  fs::create_directories(f.storage + "/logs", ec);
+  if (ec) {
+    spdlog::error("up: --storage: cannot create {}: {}", f.storage, ec.message());
+    return 2;
+  }
+  const std::string root = fs::absolute(f.storage).string();
+  const std::string logs = root + "/logs";
+  auto speed_every = ParseDuration(f.batch_every);
+  if (!speed_every.ok()) {
+    spdlog::error("{}", Message(Annotate(speed_every.status(), "--batch-every")));
+    return 2;
+  }
+  const std::string self = SelfExecutable();
+  std::vector<Child> children;
+  bool own_pg = f.pg.empty();
+  int exit_code = 0;
+
+  auto shutdown = [&](int code) {
+    // Producers first, so the speed layer can drain and commit what arrived.
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      int s = Stop(it->pid, std::chrono::seconds(30));
+      spdlog::info("up: stopped {} (exit {})", it->name, s);
+    }
+    if (own_pg) {
+      if (auto st = postgres::StopLocalServer(root + "/postgres"); !st.ok()) spdlog::warn("{}", Message(st));
+    }
+    return code;
+  };
+  auto start = [&](const std::string& name, std::vector<std::string> args) -> absl::StatusOr<pid_t> {
+    args.insert(args.begin(), self);
+    LF_ASSIGN_OR_RETURN(pid_t pid, Spawn(args, logs + "/" + name + ".log"));
+    children.push_back({name, pid});
+    return pid;
+  };
+
+  std::string pg = f.pg;
+  if (own_pg) {
+    auto uri = postgres::StartLocalServer(root + "/postgres");
+    if (!uri.ok()) {
+      spdlog::error("{}", Message(uri.status()));
+      return 1;
+    }
+    pg = *uri;
+  }
+  auto target = postgres::ParseConnTarget(pg);
+  if (!target.ok()) {
+    spdlog::error("{}", Message(target.status()));
+    return shutdown(2);
+  }
+  HideSecretsFromProcessList(*target);
+  auto conn = postgres::Connect(*target);
+  if (!conn.ok()) {
+    spdlog::error("{}", Message(conn.status()));
+    return shutdown(1);
+  }
+  if (auto st = postgres::Provision(conn->get(), {}); !st.ok()) {
+    spdlog::error("{}", Message(st));
+    return shutdown(1);
+  }
+
+  std::string brokers = f.brokers;
+  std::string group = "lambdaflow-speed";
+  if (brokers.empty()) {
+    std::string out = logs + "/broker.log";
+    fs::remove(out, ec);
+    auto pid = start("broker", {"broker", "--listen", "127.0.0.1:0"});
+    if (!pid.ok()) return shutdown(1);
+    auto addr = WaitForLine(out, "broker: listening on ", *pid, std::chrono::seconds(60));
+    if (!addr.ok()) {
+      spdlog::error("{}", Message(addr.status()));
+      return shutdown(1);
+    }
+    brokers = *addr;
+    // The embedded broker starts empty each time: progress of an earlier run's topic does not
+    // apply, so each broker instance gets its own consumer group (results accumulate in the
+    // same tables and lake).
+    group = fmt::format("lambdaflow-up-{}", std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  }
+
+  std::vector<std::string> sim = {"simulate", "--brokers", brokers, "--antennas", std::to_string(f.antennas),
+                                  "--devices", std::to_string(f.devices), "--speedup", fmt::format("{}", f.speedup)};
+  if (f.rate > 0) {
+    sim.push_back("--rate");
+    sim.push_back(fmt::format("{}", f.rate));
+  }
+  // Hours close every 3600/speedup seconds; roll lake files at least that often.
+  auto roll = std::chrono::seconds(std::max<int64_t>(10, static_cast<int64_t>(300 / std::max(1.0, f.speedup))));
+  bool ok = start("speed", {"speed", "--brokers", brokers, "--pg", pg, "--storage", root, "--group", group,
+                            "--lake-roll-interval", FormatDuration(roll)})
+                .ok() &&
+            start("simulate", sim).ok();
+  std::string dashboard = "(no dashboard in this build)";
+  if (ok) {
+    std::string out = logs + "/serve.log";
+    fs::remove(out, ec);
+    auto pid = start("serve", {"serve", "--pg", pg, "--listen", f.listen});
+    if (pid.ok()) {
+      auto url = WaitForLine(out, "serve: listening on ", *pid, std::chrono::seconds(30));
+      if (url.ok()) {
+        dashboard = *url;
+      } else {
+        spdlog::error("{}", Message(url.status()));
+        ok = false;
+      }
+    }
+  }
+  if (!ok) return shutdown(1);
+
+  std::printf(
+      "Lambdaflow is up.\n"
+      "  dashboard:   %s\n"
+      "  PostgreSQL:  %s\n"
+      "  broker:      %s (topic devices)\n"
+      "  lake:        %s/devices\n"
+      "  logs:        %s\n"
+      "Ctrl-C stops everything.\n",
+      dashboard.c_str(), target->display == pg ? pg.c_str() : pg.c_str(), brokers.c_str(), root.c_str(),
+      logs.c_str());
+  std::fflush(stdout);
+
+  const bool tty = isatty(STDOUT_FILENO);
+  int64_t last_events = 0;
+  auto last_at = std::chrono::steady_clock::now();
+  auto next_batch = std::chrono::steady_clock::now() + *speed_every;
+  pid_t batch_pid = 0;
+  while (!ShutdownRequested()) {
+    SleepUnlessShutdown(std::chrono::seconds(tty ? 2 : 10));
+    if (ShutdownRequested()) break;
+    for (const Child& c : children) {
+      int s = ExitedStatus(c.pid);
+      if (s >= 0) {
+        spdlog::error("up: {} exited with status {}; see {}/{}.log", c.name, s, logs, c.name);
+        exit_code = 1;
+        RequestShutdown();
+      }
+    }
+    if (exit_code) break;
+    if (batch_pid != 0 && ExitedStatus(batch_pid) >= 0) batch_pid = 0;
+    if (batch_pid == 0 && std::chrono::steady_clock::now() >= next_batch) {
+      // Every hour that closed (or that late data reopened) gets its batch run.
+      auto pid = Spawn({self, "batch", "--storage", root, "--pg", pg, "--pending"}, logs + "/batch.log");
+      if (pid.ok()) batch_pid = *pid;
+      next_batch = std::chrono::steady_clock::now() + *speed_every;
+    }
+    std::string line = StatusLine(conn->get(), group, &last_events, &last_at);
+    if (tty) {
+      std::printf("\r\033[K%s", line.c_str());
+    } else {
+      std::printf("status: %s\n", line.c_str());
+    }
+    std::fflush(stdout);
+  }
+  if (tty) std::printf("\n");
+  spdlog::info("up: stopping");
+  if (batch_pid != 0) Stop(batch_pid, std::chrono::seconds(30));
+  return shutdown(exit_code);
+}
+
+}  // namespace
+
+void AddUpCommand(CLI::App& app, Runner* run) {
+  auto f = std::make_shared<UpFlags>();
+  auto* cmd = app.add_subcommand(
+      "up",
+      "Everything on one machine: the embedded broker (unless --brokers) and a private PostgreSQL\n"
+      "under STORAGE/postgres (unless --pg), provisioning, the simulator, the speed layer, a batch\n"
+      "run for every hour that closes (or that late data reopens), and the dashboard. Prints where\n"
+      "to look, then a live status line. Ctrl-C/SIGTERM stops everything; running it again resumes\n"
+      "with the same database and lake.");
+  cmd->add_option("--brokers", f->brokers, "use this Kafka cluster instead of the embedded broker");
+  cmd->add_option("--pg", f->pg, "use this PostgreSQL instead of a private one");
+  cmd->add_option("--storage", f->storage, "lake root, also holds postgres/ and logs/")->capture_default_str();
+  cmd->add_option("--listen", f->listen, "dashboard address")->capture_default_str();
+  cmd->add_option("--speedup", f->speedup, "simulated time runs K times faster than real time")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--rate", f->rate, "simulator events per second (default: devices x speedup)");
+  cmd->add_option("--antennas", f->antennas)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--devices", f->devices)->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-every", f->batch_every, "how often to run the batch layer for pending hours")
+      ->capture_default_str();
+  cmd->callback([run, f] { *run = [f] { return RunUp(*f); }; });
+}
+
+}  // namespace lf::cli
