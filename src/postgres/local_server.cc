@@ -68,14 +68,29 @@ int RunningPort(const std::string& data, const std::string& bin) {
   return std::atoi(line.c_str());
 }
 
+// As root the server runs as `postgres`, which must be able to reach the cluster directory. When a
+// parent of `requested` is closed to other users (e.g. under /root), the cluster lives under
+// /var/lib/lambdaflow instead, at a path derived from `requested` so later runs find it again.
+std::string ResolveClusterDir(const std::string& requested) {
+  std::string dir = fs::absolute(requested).lexically_normal().string();
+  if (geteuid() != 0) return dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  auto reachable = RunToCompletion({"runuser", "-u", "postgres", "--", "test", "-x", dir}, "/dev/null");
+  if (reachable.ok() && *reachable == 0) return dir;
+  std::string fallback = fmt::format("/var/lib/lambdaflow/pg-{:016x}", std::hash<std::string>{}(dir));
+  spdlog::info("postgres: {} is not reachable by user postgres; the private cluster lives in {}", dir, fallback);
+  return fallback;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> StartLocalServer(const std::string& dir_arg) {
   LF_ASSIGN_OR_RETURN(std::string bin, BinDir());
+  std::string dir = ResolveClusterDir(dir_arg);
   std::error_code ec;
-  fs::create_directories(dir_arg, ec);
-  if (ec) return Internal("postgres: create {}: {}", dir_arg, ec.message());
-  std::string dir = fs::absolute(dir_arg).string();
+  fs::create_directories(dir, ec);
+  if (ec) return Internal("postgres: create {}: {}", dir, ec.message());
   std::string data = dir + "/data", log = dir + "/server.log";
   if (geteuid() == 0) {
     passwd* pw = getpwnam("postgres");
@@ -114,7 +129,7 @@ absl::StatusOr<std::string> StartLocalServer(const std::string& dir_arg) {
 
 absl::Status StopLocalServer(const std::string& dir) {
   LF_ASSIGN_OR_RETURN(std::string bin, BinDir());
-  std::string data = fs::absolute(dir).string() + "/data";
+  std::string data = ResolveClusterDir(dir) + "/data";
   if (!fs::exists(data + "/postmaster.pid")) return absl::OkStatus();
   LF_ASSIGN_OR_RETURN(int rc, RunToCompletion(AsOwner({bin + "/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"}),
                                               "/dev/null"));
