@@ -81,7 +81,8 @@ absl::StatusOr<HourResult> AggregateHour(const std::string& root, const std::str
       if (u == users.end()) {
         result.unknown_devices.push_back(id);
       } else {
-        by_email[u->second.email] += d.value;
+        int64_t& total = by_email[u->second.email];
+        if (__builtin_add_overflow(total, d.value, &total)) total = INT64_MAX;
       }
     }
   }

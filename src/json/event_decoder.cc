@@ -9,7 +9,6 @@ namespace {
 
 using simdjson::ondemand::json_type;
 
-constexpr int64_t kMaxBytes = (int64_t{1} << 53) - 1;
 constexpr int64_t kMinTimestamp = -62135596800;  // 0001-01-01T00:00:00Z
 constexpr int64_t kMaxTimestamp = 253402300799;  // 9999-12-31T23:59:59Z
 
@@ -132,8 +131,8 @@ bool EventDecoder::Decode(std::string_view payload, int32_t partition, int64_t o
         return false;
       }
       if (idx == kBytes) {
-        if (v < 0 || v > kMaxBytes) {
-          *error = fmt::format("field 'bytes' out of range: {} (must be 0 to 2^53-1)", v);
+        if (v < 0) {
+          *error = fmt::format("field 'bytes' out of range: {} (must be >= 0)", v);
           return false;
         }
         bytes = v;

@@ -87,7 +87,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bytes_float", R"({"bytes":1.5,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "fractional"},
         BadCase{"bytes_null", R"({"bytes":null,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "got null"},
         BadCase{"bytes_negative", R"({"bytes":-1,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "out of range"},
-        BadCase{"bytes_huge", R"({"bytes":99999999999999999999,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "out of range"},
+        BadCase{"bytes_beyond_int64", R"({"bytes":9223372036854775808,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "out of range"},
         BadCase{"timestamp_string", R"({"bytes":1,"timestamp":"2020-01-01","app":"A","id":"d","antenna_id":"a"})", "'timestamp' must be an integer"},
         BadCase{"timestamp_far_future", R"({"bytes":1,"timestamp":999999999999999,"app":"A","id":"d","antenna_id":"a"})", "'timestamp' out of range"},
         BadCase{"app_number", R"({"bytes":1,"timestamp":2,"app":7,"id":"d","antenna_id":"a"})", "'app' must be a string"},
@@ -96,6 +96,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"duplicate", R"({"bytes":1,"bytes":2,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "duplicate field 'bytes'"},
         BadCase{"trailing", R"({"bytes":1,"timestamp":2,"app":"A","id":"d","antenna_id":"a"} x)", "JSON"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+TEST_F(EventDecoderTest, BytesSpanTheWholeNonNegativeInt64Range) {
+  ASSERT_EQ(Decode(R"({"bytes":9223372036854775807,"timestamp":0,"app":"A","id":"d","antenna_id":"a"})"), "");
+  EXPECT_EQ(batch_.bytes[0], INT64_MAX);
+}
 
 TEST_F(EventDecoderTest, KeepsWorkingAfterBadInput) {
   EXPECT_NE(Decode("{"), "");

@@ -67,7 +67,9 @@ absl::Status PgSpeedSink::CommitOnce(const pipeline::SpeedFlush& flush) {
         "INSERT INTO {0} (\"timestamp\", id, value, type) "
         "SELECT to_timestamp(w) AT TIME ZONE 'UTC', k, v, t "
         "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS u(w, k, v, t) "
-        "ON CONFLICT (\"timestamp\", id, type) DO UPDATE SET value = {0}.value + EXCLUDED.value",
+        "ON CONFLICT (\"timestamp\", id, type) DO UPDATE SET value = CASE "
+        "WHEN {0}.value > 9223372036854775807 - EXCLUDED.value THEN 9223372036854775807 "
+        "ELSE {0}.value + EXCLUDED.value END",
         quoted_table_);
     LF_RETURN_IF_ERROR(Query(c, sql,
                              {starts.Finish().c_str(), keys.Finish().c_str(),

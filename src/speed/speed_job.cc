@@ -262,7 +262,6 @@ absl::Status SpeedJob::Flush() {
   const auto& metrics = aggregator_.metrics();
   flush.rows.reserve(deltas.size());
   for (const window::Delta& d : deltas) {
-    if (d.value == 0) continue;
     flush.rows.push_back(pipeline::WindowRow{
         d.window_start_s, metrics[d.metric].name,
         dictionaries_[metrics[d.metric].key].Name(d.key), d.value});

@@ -62,7 +62,9 @@ void WindowAggregator::Add(const pipeline::EventBatch& batch,
       if (late_by_partition) ++(*late_by_partition)[batch.partition[i]];
     }
     for (size_t m = 0; m < metric_count; ++m) {
-      deltas_[Pack(index, static_cast<uint32_t>(m), key_columns[m][i])] += bytes[i];
+      int64_t& total = deltas_[Pack(index, static_cast<uint32_t>(m), key_columns[m][i])];
+      // Totals saturate at 2^63-1 (the largest BIGINT) instead of wrapping.
+      if (__builtin_add_overflow(total, bytes[i], &total)) total = INT64_MAX;
     }
   }
 }

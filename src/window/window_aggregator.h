@@ -57,7 +57,8 @@ class WindowAggregator {
   // reported yet).
   int64_t WatermarkFor(const std::vector<int64_t>& max_event_times) const;
 
-  // Every non-zero delta accumulated since the previous call, then forgets them.
+  // Every delta accumulated since the previous call (including zero ones: a window whose events
+  // all carried 0 bytes still has a row), then forgets them. Totals saturate at 2^63-1.
   std::vector<Delta> TakeDeltas();
   // Drops uncommitted deltas (after another process took over a partition).
   void DiscardDeltas() { deltas_.clear(); }

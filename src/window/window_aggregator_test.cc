@@ -123,6 +123,25 @@ TEST(WindowAggregatorTest, EventInAWindowEndingExactlyAtTheWatermarkIsLate) {
   EXPECT_EQ(w.late_events(), 1);
 }
 
+TEST(WindowAggregatorTest, TotalsSaturateInsteadOfOverflowing) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch b;
+  Push(&b, At("10:01:00"), 0, INT64_MAX);
+  Push(&b, At("10:02:00"), 0, 5);
+  w.Add(b);
+  EXPECT_EQ((Totals(w)[{At("10:00:00"), 0, 0}]), INT64_MAX);
+}
+
+TEST(WindowAggregatorTest, ZeroByteEventsStillMakeAWindow) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch b;
+  Push(&b, At("10:01:00"), 0, 0);
+  w.Add(b);
+  auto t = Totals(w);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ((t[{At("10:00:00"), 0, 0}]), 0);
+}
+
 TEST(WindowAggregatorTest, TakeDeltasResetsAndDiscardDrops) {
   WindowAggregator w({}, DeviceMetrics());
   EventBatch b;
