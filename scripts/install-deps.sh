@@ -11,6 +11,7 @@ PACKAGES=(
   libcpp-httplib-dev libzstd-dev libsnappy-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 kcat procps util-linux
+  chromium
 )
 
 SUDO=()

@@ -52,10 +52,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   lf::cli::Runner run;
+  lf::cli::AddUpCommand(app, &run);
   lf::cli::AddBrokerCommand(app, &run);
   lf::cli::AddProvisionCommand(app, &run);
   lf::cli::AddSimulateCommand(app, &run);
   lf::cli::AddSpeedCommand(app, &run);
+  lf::cli::AddLakeCommand(app, &run);
+  lf::cli::AddBatchCommand(app, &run);
+  lf::cli::AddServeCommand(app, &run);
 
   try {
     app.parse(argc, argv);
