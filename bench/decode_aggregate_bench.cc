@@ -38,8 +38,8 @@
 #include "proto/dense_window_aggregator.h"
 #include "proto/fast_event_decoder.h"
 #include "sim/event_generator.h"
-#include "speed/speed_job.h"
 #include "spdlog/spdlog.h"
+#include "speed/speed_job.h"
 #include "window/window_aggregator.h"
 
 namespace lf::bench {
@@ -84,8 +84,8 @@ class Corpus {
     }
   }
   std::span<const pipeline::RawMessage> Batch(size_t n) const {
-    return std::span<const pipeline::RawMessage>(messages_).subspan((n % (kRingEvents / kBatch)) * kBatch,
-                                                                    kBatch);
+    return std::span<const pipeline::RawMessage>(messages_).subspan(
+        (n % (kRingEvents / kBatch)) * kBatch, kBatch);
   }
   const std::vector<pipeline::RawMessage>& messages() const { return messages_; }
   size_t bytes() const { return text_.size(); }
@@ -103,8 +103,8 @@ const Corpus& CorpusFor(int shape) {
 }
 
 void Label(benchmark::State& state, int shape) {
-  state.SetLabel(fmt::format("{} devices, {} antennas", kShapes[shape].devices,
-                             kShapes[shape].antennas));
+  state.SetLabel(
+      fmt::format("{} devices, {} antennas", kShapes[shape].devices, kShapes[shape].antennas));
 }
 
 template <typename Decoder>
@@ -130,8 +130,8 @@ void RunDecode(benchmark::State& state) {
     benchmark::DoNotOptimize(batch.bytes.data());
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kBatch * corpus.bytes() /
-                                               kRingEvents));
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * kBatch * corpus.bytes() / kRingEvents));
   Label(state, shape);
 }
 
@@ -142,7 +142,8 @@ std::vector<pipeline::EventBatch> DecodeRing(int shape) {
   json::EventDecoder decoder(&dictionaries);
   std::string error;
   std::vector<pipeline::EventBatch> batches(kRingEvents / kBatch);
-  for (size_t b = 0; b < batches.size(); ++b) DecodeBatch(decoder, corpus.Batch(b), &batches[b], &error);
+  for (size_t b = 0; b < batches.size(); ++b)
+    DecodeBatch(decoder, corpus.Batch(b), &batches[b], &error);
   return batches;
 }
 
@@ -188,7 +189,9 @@ void BM_DecodeAggregate(benchmark::State& state) {
   RunDecodeAggregate<json::EventDecoder, window::WindowAggregator>(state);
 }
 void BM_ProtoDecode(benchmark::State& state) { RunDecode<proto::FastEventDecoder>(state); }
-void BM_ProtoAggregate(benchmark::State& state) { RunAggregate<proto::DenseWindowAggregator>(state); }
+void BM_ProtoAggregate(benchmark::State& state) {
+  RunAggregate<proto::DenseWindowAggregator>(state);
+}
 void BM_ProtoDecodeAggregate(benchmark::State& state) {
   RunDecodeAggregate<proto::FastEventDecoder, proto::DenseWindowAggregator>(state);
 }
@@ -253,11 +256,13 @@ void BM_SpeedJob(benchmark::State& state) {
     VectorSource source(corpus, kRounds);
     (void)job.OnAssigned(partitions);
     auto summary = job.Run(&source);
-    if (!summary.ok() || summary->events != static_cast<int64_t>(kRounds * kRingEvents)) std::abort();
+    if (!summary.ok() || summary->events != static_cast<int64_t>(kRounds * kRingEvents))
+      std::abort();
     rows += summary->rows_written;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRounds * kRingEvents));
-  state.counters["rows_per_run"] = static_cast<double>(rows) / static_cast<double>(state.iterations());
+  state.counters["rows_per_run"] =
+      static_cast<double>(rows) / static_cast<double>(state.iterations());
   Label(state, shape);
 }
 

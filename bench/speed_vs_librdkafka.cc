@@ -47,8 +47,8 @@
 #include "postgres/conninfo.h"
 #include "postgres/speed_sink.h"
 #include "proto/batch_kafka_source.h"
-#include "speed/speed_job.h"
 #include "spdlog/spdlog.h"
+#include "speed/speed_job.h"
 
 namespace lf::bench {
 namespace {
@@ -62,7 +62,7 @@ struct Flags {
   int64_t events = 0;
   int rounds = 3;
   std::vector<std::string> phases = {"bare", "speed-pg", "speed-null"};
-  int idle_timeout_s = 60;  // a phase fails when no message arrives for this long
+  int idle_timeout_s = 60;       // a phase fails when no message arrives for this long
   kafka::ConfigPairs overrides;  // -X key=value: consumer properties for every phase
   int broker_pid = 0;            // when set, the broker process's CPU per phase is reported
 };
@@ -70,13 +70,13 @@ struct Flags {
 // What a child reports to the parent through a pipe (plain bytes: same binary on both ends).
 struct PhaseResult {
   bool ok = false;
-  int64_t messages = 0;     // consumed (bare) or committed as events + bad (speed)
-  double start_s = 0;       // from the start of the phase to the first message
-  double run_s = 0;         // from the first message to the last consumed / committed
-  int64_t rows = 0;         // window rows written (speed)
+  int64_t messages = 0;  // consumed (bare) or committed as events + bad (speed)
+  double start_s = 0;    // from the start of the phase to the first message
+  double run_s = 0;      // from the first message to the last consumed / committed
+  int64_t rows = 0;      // window rows written (speed)
   int64_t flushes = 0;
-  int64_t polls = 0;        // non-empty polls: consumer_poll batches (bare) or RecordSource::Poll
-  uint64_t checksum = 0;    // sum of payload bytes (bare), so the loop cannot be optimized away
+  int64_t polls = 0;      // non-empty polls: consumer_poll batches (bare) or RecordSource::Poll
+  uint64_t checksum = 0;  // sum of payload bytes (bare), so the loop cannot be optimized away
   char error[400] = {};
 };
 
@@ -90,18 +90,12 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 // consumer is configured exactly like the speed layer's. Keep in sync.
 kafka::ConfigPairs ConsumerConfig(const Flags& f, const std::string& group) {
   kafka::ConfigPairs pairs = {
-      {"bootstrap.servers", f.brokers},
-      {"group.id", group},
-      {"client.id", "lambdaflow-bench"},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "error"},
-      {"enable.partition.eof", "false"},
-      {"session.timeout.ms", "6000"},
-      {"heartbeat.interval.ms", "1000"},
-      {"fetch.wait.max.ms", "100"},
-      {"queued.min.messages", "500000"},
-      {"max.partition.fetch.bytes", "4194304"},
+      {"bootstrap.servers", f.brokers},      {"group.id", group},
+      {"client.id", "lambdaflow-bench"},     {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"}, {"auto.offset.reset", "error"},
+      {"enable.partition.eof", "false"},     {"session.timeout.ms", "6000"},
+      {"heartbeat.interval.ms", "1000"},     {"fetch.wait.max.ms", "100"},
+      {"queued.min.messages", "500000"},     {"max.partition.fetch.bytes", "4194304"},
       {"fetch.max.bytes", "67108864"},
   };
   for (const auto& kv : f.overrides) pairs.push_back(kv);
@@ -121,7 +115,8 @@ std::string UniqueName(const std::string& phase, int round) {
 void AssignFromBeginning(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t* partitions, void*) {
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    for (int i = 0; i < partitions->cnt; ++i)
+      partitions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(rk, partitions);
   } else {
     rd_kafka_assign(rk, nullptr);
@@ -129,7 +124,8 @@ void AssignFromBeginning(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 }
 
 void RunBare(const Flags& f, int round, bool batch, PhaseResult* r) {
-  auto conf = kafka::MakeConfig(ConsumerConfig(f, UniqueName(batch ? "bare-batch" : "bare", round)));
+  auto conf =
+      kafka::MakeConfig(ConsumerConfig(f, UniqueName(batch ? "bare-batch" : "bare", round)));
   if (!conf.ok()) return SetError(r, Message(conf.status()));
   rd_kafka_conf_set_rebalance_cb(conf->get(), &AssignFromBeginning);
   auto rk = kafka::NewClient(RD_KAFKA_CONSUMER, std::move(*conf), "bench consumer");
@@ -163,7 +159,8 @@ void RunBare(const Flags& f, int round, bool batch, PhaseResult* r) {
       messages[0] = m;
       got = 1;
       if (batch) {
-        ssize_t n = rd_kafka_consume_batch_queue(queue, 0, messages.data() + 1, messages.size() - 1);
+        ssize_t n =
+            rd_kafka_consume_batch_queue(queue, 0, messages.data() + 1, messages.size() - 1);
         if (n > 0) got += static_cast<size_t>(n);
       }
     }
@@ -238,8 +235,8 @@ class TimingSink : public pipeline::SpeedCommitSink {
 class CountingSource : public pipeline::RecordSource {
  public:
   CountingSource(pipeline::RecordSource* inner, int64_t target) : inner_(inner), target_(target) {}
-  absl::StatusOr<std::span<const pipeline::RawMessage>> Poll(size_t max,
-                                                             std::chrono::milliseconds timeout) override {
+  absl::StatusOr<std::span<const pipeline::RawMessage>> Poll(
+      size_t max, std::chrono::milliseconds timeout) override {
     auto polled = inner_->Poll(max, timeout);
     if (polled.ok() && !polled->empty()) {
       if (seen_ == 0) first_ = Clock::now();
@@ -249,7 +246,9 @@ class CountingSource : public pipeline::RecordSource {
     }
     return polled;
   }
-  absl::Status Seek(int32_t partition, int64_t offset) override { return inner_->Seek(partition, offset); }
+  absl::Status Seek(int32_t partition, int64_t offset) override {
+    return inner_->Seek(partition, offset);
+  }
   void MirrorCommit(const std::map<int32_t, int64_t>& next) override { inner_->MirrorCommit(next); }
   std::map<int32_t, int64_t> Lag() override { return inner_->Lag(); }
   absl::Status Close() override { return inner_->Close(); }
@@ -343,9 +342,13 @@ void RunCheck(const Flags& f, PhaseResult* r) {
   std::string problems;
   for (int p = 0; p < partitions; ++p) {
     int64_t low = -1, high = -1;
-    if (auto err = rd_kafka_query_watermark_offsets(rk->get(), f.topic.c_str(), p, &low, &high, 10000); err)
-      return SetError(r, fmt::format("watermarks of {}[{}]: {}", f.topic, p, rd_kafka_err2str(err)));
-    if (low != 0) problems += fmt::format(" [{}] low watermark {} (retention dropped data);", p, low);
+    if (auto err =
+            rd_kafka_query_watermark_offsets(rk->get(), f.topic.c_str(), p, &low, &high, 10000);
+        err)
+      return SetError(r,
+                      fmt::format("watermarks of {}[{}]: {}", f.topic, p, rd_kafka_err2str(err)));
+    if (low != 0)
+      problems += fmt::format(" [{}] low watermark {} (retention dropped data);", p, low);
     total += high - low;
   }
   r->messages = total;
@@ -353,7 +356,8 @@ void RunCheck(const Flags& f, PhaseResult* r) {
   if (partitions == 0) return SetError(r, fmt::format("topic {} has no partitions", f.topic));
   if (!problems.empty()) return SetError(r, fmt::format("topic check:{}", problems));
   if (total != f.events)
-    return SetError(r, fmt::format("topic {} holds {} messages, expected {}", f.topic, total, f.events));
+    return SetError(
+        r, fmt::format("topic {} holds {} messages, expected {}", f.topic, total, f.events));
   r->ok = true;
 }
 
@@ -414,7 +418,8 @@ double ProcessCpuSeconds(int pid) {
   const char* p = std::strrchr(buf, ')');
   if (!p) return 0;
   unsigned long long utime = 0, stime = 0;
-  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
+      2)
     return 0;
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
@@ -434,10 +439,11 @@ int Main(const Flags& f) {
   }
   Run idle = InChild([](PhaseResult* r) { r->ok = true; });
   std::printf("topic %s: %lld messages in %lld partitions, all from offset 0\n", f.topic.c_str(),
-              static_cast<long long>(check.result.messages), static_cast<long long>(check.result.rows));
-  std::printf("%-6s %-11s %12s %8s %8s %8s %12s %8s %9s %8s %7s %9s\n", "round", "phase", "events/s",
-              "run s", "start s", "CPU s", "ev/CPU-s", "broker s", "RSS MB", "rows", "flushes",
-              "ev/poll");
+              static_cast<long long>(check.result.messages),
+              static_cast<long long>(check.result.rows));
+  std::printf("%-6s %-11s %12s %8s %8s %8s %12s %8s %9s %8s %7s %9s\n", "round", "phase",
+              "events/s", "run s", "start s", "CPU s", "ev/CPU-s", "broker s", "RSS MB", "rows",
+              "flushes", "ev/poll");
   std::map<std::string, std::vector<double>> rates, rss, ratio, cpu_rates, broker_cpu;
   bool failed = false;
   const size_t k = f.phases.size();
@@ -464,11 +470,12 @@ int Main(const Flags& f) {
       }
       const double rate = r.run_s > 0 ? static_cast<double>(r.messages) / r.run_s : 0;
       const double cpu_rate = run.cpu_s > 0 ? static_cast<double>(r.messages) / run.cpu_s : 0;
-      std::printf("%-6d %-11s %12.0f %8.3f %8.3f %8.3f %12.0f %8.3f %9.1f %8lld %7lld %9.0f\n",
-                  round + 1, phase.c_str(), rate, r.run_s, r.start_s, run.cpu_s, cpu_rate, broker_s,
-                  run.max_rss_kb / 1024.0,
-                  static_cast<long long>(r.rows), static_cast<long long>(r.flushes),
-                  r.polls > 0 ? static_cast<double>(r.messages) / static_cast<double>(r.polls) : 0.0);
+      std::printf(
+          "%-6d %-11s %12.0f %8.3f %8.3f %8.3f %12.0f %8.3f %9.1f %8lld %7lld %9.0f\n", round + 1,
+          phase.c_str(), rate, r.run_s, r.start_s, run.cpu_s, cpu_rate, broker_s,
+          run.max_rss_kb / 1024.0, static_cast<long long>(r.rows),
+          static_cast<long long>(r.flushes),
+          r.polls > 0 ? static_cast<double>(r.messages) / static_cast<double>(r.polls) : 0.0);
       std::fflush(stdout);
       rates[phase].push_back(rate);
       rss[phase].push_back(run.max_rss_kb / 1024.0);
@@ -477,25 +484,29 @@ int Main(const Flags& f) {
       this_round[phase] = rate;
     }
     if (this_round.count("bare")) {
-      for (const auto& [phase, rate] : this_round) ratio[phase].push_back(rate / this_round["bare"]);
+      for (const auto& [phase, rate] : this_round)
+        ratio[phase].push_back(rate / this_round["bare"]);
     }
   }
-  std::printf("\nsummary over %d round(s), %lld events (idle child process: %.1f MB RSS)\n", f.rounds,
-              static_cast<long long>(f.events), idle.max_rss_kb / 1024.0);
+  std::printf("\nsummary over %d round(s), %lld events (idle child process: %.1f MB RSS)\n",
+              f.rounds, static_cast<long long>(f.events), idle.max_rss_kb / 1024.0);
   std::printf("%-11s %12s %12s %12s %10s %12s %12s %12s\n", "phase", "median ev/s", "min ev/s",
               "max ev/s", "÷ bare", "ev/CPU-s", "broker CPU s", "peak RSS MB");
   for (const std::string& phase : f.phases) {
     const auto& v = rates[phase];
     if (v.empty()) continue;
-    std::printf("%-11s %12.0f %12.0f %12.0f %10.3f %12.0f %12.3f %12.1f\n", phase.c_str(), Median(v),
-                *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()),
-                Median(ratio[phase]), Median(cpu_rates[phase]), Median(broker_cpu[phase]),
+    std::printf("%-11s %12.0f %12.0f %12.0f %10.3f %12.0f %12.3f %12.1f\n", phase.c_str(),
+                Median(v), *std::min_element(v.begin(), v.end()),
+                *std::max_element(v.begin(), v.end()), Median(ratio[phase]),
+                Median(cpu_rates[phase]), Median(broker_cpu[phase]),
                 *std::max_element(rss[phase].begin(), rss[phase].end()));
   }
   std::printf(
       "(÷ bare: median over rounds of the phase's rate divided by the bare consumer's in the same "
-      "round;\n ev/CPU-s: events per CPU second of the phase's whole process, all threads, start-up "
-      "included;\n broker CPU s: CPU the broker process used during the phase, when --broker-pid is "
+      "round;\n ev/CPU-s: events per CPU second of the phase's whole process, all threads, "
+      "start-up "
+      "included;\n broker CPU s: CPU the broker process used during the phase, when --broker-pid "
+      "is "
       "given)\n");
   return failed ? 1 : 0;
 }
@@ -526,14 +537,22 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--brokers") f.brokers = value();
-    else if (a == "--topic") f.topic = value();
-    else if (a == "--pg") f.pg = value();
-    else if (a == "--events") f.events = std::stoll(value());
-    else if (a == "--rounds") f.rounds = std::stoi(value());
-    else if (a == "--phases") f.phases = lf::bench::Split(value());
-    else if (a == "--idle-timeout") f.idle_timeout_s = std::stoi(value());
-    else if (a == "--broker-pid") f.broker_pid = std::stoi(value());
+    if (a == "--brokers")
+      f.brokers = value();
+    else if (a == "--topic")
+      f.topic = value();
+    else if (a == "--pg")
+      f.pg = value();
+    else if (a == "--events")
+      f.events = std::stoll(value());
+    else if (a == "--rounds")
+      f.rounds = std::stoi(value());
+    else if (a == "--phases")
+      f.phases = lf::bench::Split(value());
+    else if (a == "--idle-timeout")
+      f.idle_timeout_s = std::stoi(value());
+    else if (a == "--broker-pid")
+      f.broker_pid = std::stoi(value());
     else if (a == "-X") {
       std::string kv = value();
       size_t eq = kv.find('=');
@@ -542,12 +561,13 @@ int main(int argc, char** argv) {
         return 2;
       }
       f.overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-    else {
-      std::fprintf(stderr,
-                   "usage: speed_vs_librdkafka_bench --brokers HOST:PORT --topic T --events N --pg URI\n"
-                   "         [--rounds 3] [--phases bare,bare-batch,speed-pg,speed-null,proto-pg,proto-null]\n"
-                   "         [--idle-timeout 60] [--broker-pid PID] [-X consumer.property=value ...]\n");
+    } else {
+      std::fprintf(
+          stderr,
+          "usage: speed_vs_librdkafka_bench --brokers HOST:PORT --topic T --events N --pg URI\n"
+          "         [--rounds 3] [--phases "
+          "bare,bare-batch,speed-pg,speed-null,proto-pg,proto-null]\n"
+          "         [--idle-timeout 60] [--broker-pid PID] [-X consumer.property=value ...]\n");
       return 2;
     }
   }

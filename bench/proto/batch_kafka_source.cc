@@ -18,7 +18,8 @@ using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, Partition
 
 }  // namespace
 
-BatchKafkaSource::BatchKafkaSource(Token, SourceOptions options, pipeline::PartitionListener* listener)
+BatchKafkaSource::BatchKafkaSource(Token, SourceOptions options,
+                                   pipeline::PartitionListener* listener)
     : options_(std::move(options)), listener_(listener) {}
 
 BatchKafkaSource::~BatchKafkaSource() {
@@ -64,7 +65,7 @@ absl::StatusOr<std::unique_ptr<BatchKafkaSource>> BatchKafkaSource::Open(
 }
 
 void BatchKafkaSource::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                              rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+                                   rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   static_cast<BatchKafkaSource*>(opaque)->Rebalance(err, partitions);
 }
 
@@ -75,7 +76,8 @@ void BatchKafkaSource::DropBatch() {
   held_.clear();
 }
 
-void BatchKafkaSource::Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+void BatchKafkaSource::Rebalance(rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* partitions) {
   std::vector<int32_t> ids;
   for (int i = 0; i < partitions->cnt; ++i) ids.push_back(partitions->elems[i].partition);
   DropBatch();
@@ -92,7 +94,8 @@ void BatchKafkaSource::Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partiti
       auto it = offsets->find(e.partition);
       int64_t start = it == offsets->end() ? pipeline::kNoOffset : it->second;
       e.offset = start == pipeline::kNoOffset ? RD_KAFKA_OFFSET_BEGINNING : start;
-      if (static_cast<size_t>(e.partition) >= next_.size()) next_.resize(e.partition + 1, kUnassigned);
+      if (static_cast<size_t>(e.partition) >= next_.size())
+        next_.resize(e.partition + 1, kUnassigned);
       next_[e.partition] = start;
     }
     spdlog::info("kafka: assigned {} partition(s) of {}: {}", ids.size(), options_.topic,
@@ -145,7 +148,8 @@ absl::StatusOr<std::span<const pipeline::RawMessage>> BatchKafkaSource::Poll(
   // The first message may wait (and serves rebalances); the rest is taken in bulk from what is
   // already queued: consume_batch_queue with a timeout would wait for a full batch.
   size_t got = 0;
-  if (rd_kafka_message_t* first = rd_kafka_consumer_poll(rk_.get(), static_cast<int>(timeout.count()))) {
+  if (rd_kafka_message_t* first =
+          rd_kafka_consumer_poll(rk_.get(), static_cast<int>(timeout.count()))) {
     raw_[0] = first;
     got = 1;
     if (max > 1) {
@@ -179,8 +183,8 @@ absl::StatusOr<std::span<const pipeline::RawMessage>> BatchKafkaSource::Poll(
     }
     if (static_cast<size_t>(m->partition) >= next_.size()) continue;  // not ours
     int64_t& pos = next_[m->partition];
-    if (pos == kUnassigned) continue;                                  // not ours (any more)
-    if (pos != pipeline::kNoOffset && m->offset < pos) continue;       // already applied
+    if (pos == kUnassigned) continue;                             // not ours (any more)
+    if (pos != pipeline::kNoOffset && m->offset < pos) continue;  // already applied
     pos = m->offset + 1;
     batch_.push_back(pipeline::RawMessage{
         m->partition, m->offset,

@@ -32,8 +32,8 @@ struct RdKafkaQueueDeleter {
 class BatchKafkaSource : public pipeline::RecordSource {
  public:
   // `listener` must outlive the source; it is called from inside Poll and Close.
-  static absl::StatusOr<std::unique_ptr<BatchKafkaSource>> Open(const SourceOptions& options,
-                                                           pipeline::PartitionListener* listener);
+  static absl::StatusOr<std::unique_ptr<BatchKafkaSource>> Open(
+      const SourceOptions& options, pipeline::PartitionListener* listener);
   ~BatchKafkaSource() override;
 
   absl::StatusOr<std::span<const pipeline::RawMessage>> Poll(

@@ -62,8 +62,8 @@ std::vector<window::Delta> DenseWindowAggregator::TakeDeltas() {
     Slot& slot = slots_[s];
     for (size_t m = 0; m < pipeline::kKeyColumns; ++m) {
       for (uint32_t key : slot.touched[m]) {
-        out.push_back(window::Delta{slot.index * size_s_, static_cast<uint32_t>(m), key,
-                                    slot.sums[m][key]});
+        out.push_back(
+            window::Delta{slot.index * size_s_, static_cast<uint32_t>(m), key, slot.sums[m][key]});
         slot.sums[m][key] = 0;
       }
       slot.touched[m].clear();

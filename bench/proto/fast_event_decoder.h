@@ -20,8 +20,8 @@ class FastEventDecoder {
  public:
   explicit FastEventDecoder(pipeline::KeyDictionaries* dictionaries);
 
-  bool Decode(std::string_view payload, int32_t partition, int64_t offset, pipeline::EventBatch* out,
-              std::string* error);
+  bool Decode(std::string_view payload, int32_t partition, int64_t offset,
+              pipeline::EventBatch* out, std::string* error);
 
  private:
   bool TryFast(std::string_view payload, int32_t partition, int64_t offset,

@@ -13,7 +13,8 @@
 namespace lf::batch {
 
 absl::StatusOr<HourResult> AggregateHour(const std::string& root, const std::string& dataset,
-                                         int64_t hour_s, const std::map<std::string, UserInfo>& users) {
+                                         int64_t hour_s,
+                                         const std::map<std::string, UserInfo>& users) {
   LF_ASSIGN_OR_RETURN(auto hours, lake::ListHours(root, dataset, hour_s));
   HourResult result;
   result.hour_s = hour_s;
@@ -22,7 +23,8 @@ absl::StatusOr<HourResult> AggregateHour(const std::string& root, const std::str
   window::WindowAggregator agg({.size = std::chrono::hours(1), .lateness = std::chrono::seconds(0)},
                                window::DeviceMetrics());
   pipeline::EventBatch batch;
-  static constexpr std::array<const char*, 5> kColumns = {"bytes", "timestamp", "app", "id", "antenna_id"};
+  static constexpr std::array<const char*, 5> kColumns = {"bytes", "timestamp", "app", "id",
+                                                          "antenna_id"};
   for (const auto& h : hours) {
     for (const auto& f : h.files) {
       result.files.push_back(f.path);
@@ -40,7 +42,8 @@ absl::StatusOr<HourResult> AggregateHour(const std::string& root, const std::str
             return DataLoss("batch: {} row group {}: columns of different lengths", f.path, g);
           }
         }
-        if (cols[0].physical != parquet::Type::kInt64 || cols[1].physical != parquet::Type::kInt64) {
+        if (cols[0].physical != parquet::Type::kInt64 ||
+            cols[1].physical != parquet::Type::kInt64) {
           return DataLoss("batch: {}: bytes and timestamp must be INT64", f.path);
         }
         batch.clear();
@@ -87,7 +90,8 @@ absl::StatusOr<HourResult> AggregateHour(const std::string& root, const std::str
     }
   }
   std::map<std::string, int64_t> quota_by_email;
-  for (const auto& [id, u] : users) quota_by_email[u.email] = std::max(quota_by_email[u.email], u.quota);
+  for (const auto& [id, u] : users)
+    quota_by_email[u.email] = std::max(quota_by_email[u.email], u.quota);
   for (const auto& [email, total] : by_email) {
     result.rows.push_back(HourlyRow{email, "user_email_bytes_total", total});
     int64_t quota = quota_by_email[email];

@@ -20,6 +20,7 @@ using pipeline::UserInfo;
 // not exist is NotFound; a corrupt file is an error naming it; rows outside the hour are an error
 // (they would mean a corrupt lake).
 absl::StatusOr<HourResult> AggregateHour(const std::string& root, const std::string& dataset,
-                                         int64_t hour_s, const std::map<std::string, UserInfo>& users);
+                                         int64_t hour_s,
+                                         const std::map<std::string, UserInfo>& users);
 
 }  // namespace lf::batch

@@ -31,7 +31,8 @@ class AggregateHourTest : public ::testing::Test {
     b_.offset.push_back(0);
   }
   void WriteLake() {
-    auto w = lake::LakeWriter::Open({.root = root_.string(), .writer_id = fmt::format("t{}", writes_++)});
+    auto w = lake::LakeWriter::Open(
+        {.root = root_.string(), .writer_id = fmt::format("t{}", writes_++)});
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE((*w)->Append(b_, keys_).ok());
     auto files = (*w)->CloseAll();
@@ -39,7 +40,8 @@ class AggregateHourTest : public ::testing::Test {
     ASSERT_TRUE(lake::LakeWriter::Publish(root_.string(), *files).ok());
     b_.clear();
   }
-  std::map<std::string, UserInfo> users_ = {{"u1", {"a@gmail.com", 100}}, {"u2", {"b@gmail.com", 1000}}};
+  std::map<std::string, UserInfo> users_ = {{"u1", {"a@gmail.com", 100}},
+                                            {"u2", {"b@gmail.com", 1000}}};
   int writes_ = 0;
   fs::path root_;
   pipeline::KeyDictionaries keys_;
@@ -62,10 +64,14 @@ TEST_F(AggregateHourTest, FourMetricsQuotaAndUnknownDevices) {
   std::map<std::pair<std::string, std::string>, int64_t> got;
   for (const auto& row : r->rows) got[{row.type, row.id}] = row.value;
   std::map<std::pair<std::string, std::string>, int64_t> want = {
-      {{"antenna_bytes_total", "ant1"}, 75}, {{"antenna_bytes_total", "ant2"}, 50},
-      {{"user_bytes_total", "u1"}, 110},     {{"user_bytes_total", "u2"}, 10},
-      {{"user_bytes_total", "ghost"}, 5},    {{"app_bytes_total", "SKYPE"}, 75},
-      {{"app_bytes_total", "TELEGRAM"}, 50}, {{"user_email_bytes_total", "a@gmail.com"}, 110},
+      {{"antenna_bytes_total", "ant1"}, 75},
+      {{"antenna_bytes_total", "ant2"}, 50},
+      {{"user_bytes_total", "u1"}, 110},
+      {{"user_bytes_total", "u2"}, 10},
+      {{"user_bytes_total", "ghost"}, 5},
+      {{"app_bytes_total", "SKYPE"}, 75},
+      {{"app_bytes_total", "TELEGRAM"}, 50},
+      {{"user_email_bytes_total", "a@gmail.com"}, 110},
       {{"user_email_bytes_total", "b@gmail.com"}, 10}};
   EXPECT_EQ(got, want);
   ASSERT_EQ(r->over_quota.size(), 1u);

@@ -44,7 +44,9 @@ bool RunHour(postgres::PgBatchStore& store, const std::map<std::string, pipeline
              const std::string& storage, int64_t hour) {
   auto started = std::chrono::steady_clock::now();
   auto elapsed_ms = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started)
+        .count();
   };
   std::string label = FormatTime(FromUnixSeconds(hour));
   auto manifest = store.ManifestRows(hour);
@@ -57,44 +59,58 @@ bool RunHour(postgres::PgBatchStore& store, const std::map<std::string, pipeline
     return false;
   }
   if (*manifest >= 0 && *manifest != result->events) {
-    spdlog::warn("batch {}: the lake's manifest counts {} events, its files hold {} (files still being "
-                 "published?); the hour stays marked for a re-run",
-                 label, *manifest, result->events);
+    spdlog::warn(
+        "batch {}: the lake's manifest counts {} events, its files hold {} (files still being "
+        "published?); the hour stays marked for a re-run",
+        label, *manifest, result->events);
   }
   if (!result->unknown_devices.empty()) {
-    spdlog::warn("batch {}: {} device(s) without user_metadata (counted in antenna, user and app "
-                 "totals, not in email totals or quotas), e.g. {}",
-                 label, result->unknown_devices.size(), result->unknown_devices.front());
+    spdlog::warn(
+        "batch {}: {} device(s) without user_metadata (counted in antenna, user and app "
+        "totals, not in email totals or quotas), e.g. {}",
+        label, result->unknown_devices.size(), result->unknown_devices.front());
   }
-  spdlog::info("batch {}: {} events from {} file(s) -> {} bytes_hourly rows, {} user(s) over quota, {} ms",
-               label, result->events, result->files.size(), result->rows.size(),
-               result->over_quota.size(), elapsed_ms());
-  std::printf("{\"hour\":\"%s\",\"events\":%lld,\"files\":%zu,\"rows\":%zu,\"over_quota\":%zu,\"unknown_devices\":%zu}\n",
-              label.c_str(), static_cast<long long>(result->events), result->files.size(),
-              result->rows.size(), result->over_quota.size(), result->unknown_devices.size());
+  spdlog::info(
+      "batch {}: {} events from {} file(s) -> {} bytes_hourly rows, {} user(s) over quota, {} ms",
+      label, result->events, result->files.size(), result->rows.size(), result->over_quota.size(),
+      elapsed_ms());
+  std::printf(
+      "{\"hour\":\"%s\",\"events\":%lld,\"files\":%zu,\"rows\":%zu,\"over_quota\":%zu,\"unknown_"
+      "devices\":%zu}\n",
+      label.c_str(), static_cast<long long>(result->events), result->files.size(),
+      result->rows.size(), result->over_quota.size(), result->unknown_devices.size());
   std::fflush(stdout);
   return true;
 }
 
 int RunBatch(BatchFlags f) {
   if (!f.positional.empty()) {
-    std::string* slots[] = {&f.storage, &f.hour, &f.pg, &f.tables.user_metadata_table,
-                            &f.tables.bytes_hourly_table, &f.tables.user_quota_limit_table,
-                            &f.pg_user, &f.pg_password};
+    std::string* slots[] = {&f.storage,
+                            &f.hour,
+                            &f.pg,
+                            &f.tables.user_metadata_table,
+                            &f.tables.bytes_hourly_table,
+                            &f.tables.user_quota_limit_table,
+                            &f.pg_user,
+                            &f.pg_password};
     if (f.positional.size() > 8) {
-      return Fail(InvalidArgument("batch: at most 8 positional arguments (StoragePath OffsetDateTime jdbcUri "
-                                  "userMetadataTable bytesHourlyTable userQuotaLimitTable jdbcUser "
-                                  "jdbcPassword), got {}",
-                                  f.positional.size()),
+      return Fail(InvalidArgument(
+                      "batch: at most 8 positional arguments (StoragePath OffsetDateTime jdbcUri "
+                      "userMetadataTable bytesHourlyTable userQuotaLimitTable jdbcUser "
+                      "jdbcPassword), got {}",
+                      f.positional.size()),
                   2);
     }
     for (size_t i = 0; i < f.positional.size(); ++i) *slots[i] = f.positional[i];
   }
   if (f.storage.empty()) return Fail(InvalidArgument("batch: --storage is required"), 2);
-  if (f.pg.empty()) return Fail(InvalidArgument("batch: --pg is required (or the positional jdbcUri)"), 2);
+  if (f.pg.empty())
+    return Fail(InvalidArgument("batch: --pg is required (or the positional jdbcUri)"), 2);
   int modes = !f.hour.empty() + (!f.from.empty() || !f.to.empty()) + f.pending;
   if (modes != 1) {
-    return Fail(InvalidArgument("batch: give exactly one of --hour TIME, --from TIME --to TIME, or --pending"), 2);
+    return Fail(InvalidArgument(
+                    "batch: give exactly one of --hour TIME, --from TIME --to TIME, or --pending"),
+                2);
   }
   std::vector<int64_t> hours;
   if (!f.hour.empty()) {
@@ -102,13 +118,15 @@ int RunBatch(BatchFlags f) {
     if (!h.ok()) return Fail(h.status(), 2);
     hours.push_back(*h);
   } else if (!f.pending) {
-    if (f.from.empty() || f.to.empty()) return Fail(InvalidArgument("batch: --from and --to go together"), 2);
+    if (f.from.empty() || f.to.empty())
+      return Fail(InvalidArgument("batch: --from and --to go together"), 2);
     auto from = ParseHour(f.from, "--from");
     if (!from.ok()) return Fail(from.status(), 2);
     auto to = ParseHour(f.to, "--to");
     if (!to.ok()) return Fail(to.status(), 2);
     if (*to < *from) return Fail(InvalidArgument("batch: --to is before --from"), 2);
-    if ((*to - *from) / 3600 > 24 * 366) return Fail(InvalidArgument("batch: --from..--to spans more than a year"), 2);
+    if ((*to - *from) / 3600 > 24 * 366)
+      return Fail(InvalidArgument("batch: --from..--to spans more than a year"), 2);
     for (int64_t h = *from; h <= *to; h += 3600) hours.push_back(h);
   }
 
@@ -160,13 +178,15 @@ void AddBatchCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--hour", f->hour, "the hour to run (ISO-8601; any time inside the hour)");
   cmd->add_option("--from", f->from, "first hour of a range");
   cmd->add_option("--to", f->to, "last hour of a range (inclusive)");
-  cmd->add_flag("--pending", f->pending,
-                "run every hour that is complete (_SUCCESS) without a batch result, or that late data "
-                "marked for a re-run");
+  cmd->add_flag(
+      "--pending", f->pending,
+      "run every hour that is complete (_SUCCESS) without a batch result, or that late data "
+      "marked for a re-run");
   AddPgOptions(cmd, &f->pg, &f->pg_user, &f->pg_password);
   cmd->add_option("--user-metadata-table", f->tables.user_metadata_table)->capture_default_str();
   cmd->add_option("--bytes-hourly-table", f->tables.bytes_hourly_table)->capture_default_str();
-  cmd->add_option("--user-quota-limit-table", f->tables.user_quota_limit_table)->capture_default_str();
+  cmd->add_option("--user-quota-limit-table", f->tables.user_quota_limit_table)
+      ->capture_default_str();
   cmd->add_option("positional", f->positional,
                   "StoragePath OffsetDateTime jdbcUri userMetadataTable bytesHourlyTable "
                   "userQuotaLimitTable jdbcUser jdbcPassword");

@@ -120,7 +120,8 @@ int RunSchema(const LakeFlags& f) {
       default:
         break;
     }
-    static const char* kPhysical[] = {"BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
+    static const char* kPhysical[] = {"BOOLEAN", "INT32",  "INT64",      "INT96",
+                                      "FLOAT",   "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
     int t = static_cast<int>(c.physical);
     std::printf("  %-12s %s%s %s\n", c.name.c_str(), t >= 0 && t < 8 ? kPhysical[t] : "?",
                 logical.c_str(), c.optional ? "OPTIONAL" : "REQUIRED");
@@ -151,7 +152,8 @@ int RunHead(const LakeFlags& f) {
           line += (k ? "," : "") + JsonString(c.name) + ":";
           if (d.IsNull(row)) {
             line += "null";
-          } else if (c.physical == parquet::Type::kInt64 && c.logical.kind == parquet::LogicalType::Kind::kTimestamp) {
+          } else if (c.physical == parquet::Type::kInt64 &&
+                     c.logical.kind == parquet::LogicalType::Kind::kTimestamp) {
             line += JsonString(FormatTime(Timestamp(Micros(d.int64s[row]))));
           } else if (c.physical == parquet::Type::kInt64) {
             line += std::to_string(d.int64s[row]);
@@ -179,13 +181,16 @@ void AddLakeCommand(CLI::App& app, Runner* run) {
   auto* lake = app.add_subcommand(
       "lake", "Inspect the Parquet lake (like parquet-tools): ls, count, schema, head.");
   lake->require_subcommand(1);
-  auto add = [&](const char* name, const char* help, int (*fn)(const LakeFlags&), bool needs_limit) {
+  auto add = [&](const char* name, const char* help, int (*fn)(const LakeFlags&),
+                 bool needs_limit) {
     auto f = std::make_shared<LakeFlags>();
     auto* cmd = lake->add_subcommand(name, help);
     cmd->add_option("--storage", f->storage, "lake root directory");
-    cmd->add_option("--hour", f->hour, "only this event-time hour (ISO-8601, e.g. 2026-11-22T09:00:00Z)");
+    cmd->add_option("--hour", f->hour,
+                    "only this event-time hour (ISO-8601, e.g. 2026-11-22T09:00:00Z)");
     cmd->add_option("--file", f->file, "a single Parquet file instead of --storage");
-    if (needs_limit) cmd->add_option("-n,--limit", f->limit, "rows to print")->capture_default_str();
+    if (needs_limit)
+      cmd->add_option("-n,--limit", f->limit, "rows to print")->capture_default_str();
     cmd->callback([run, f, fn] { *run = [f, fn] { return fn(*f); }; });
   };
   add("ls", "hours with their files, events, bytes and _SUCCESS state", RunLs, false);

@@ -16,12 +16,13 @@ int g_argc = 0;
 char** g_argv = nullptr;
 }  // namespace
 
-CLI::Option* AddPgOptions(CLI::App* cmd, std::string* pg, std::string* user, std::string* password) {
+CLI::Option* AddPgOptions(CLI::App* cmd, std::string* pg, std::string* user,
+                          std::string* password) {
   cmd->add_option("--pg-user", *user, "PostgreSQL user (overrides the one in --pg)");
   cmd->add_option("--pg-password", *password,
                   "PostgreSQL password (prefer PGPASSWORD or ~/.pgpass: flags show in ps)");
-  return cmd->add_option("--pg", *pg,
-                         "PostgreSQL: libpq connection string or URI, or jdbc:postgresql://host:port/db");
+  return cmd->add_option(
+      "--pg", *pg, "PostgreSQL: libpq connection string or URI, or jdbc:postgresql://host:port/db");
 }
 
 void HideSecretsFromProcessList(const postgres::ConnTarget& target) {

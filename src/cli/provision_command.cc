@@ -35,9 +35,10 @@ int RunProvision(const ProvisionFlags& f) {
     spdlog::error("{}", Message(st));
     return absl::IsInvalidArgument(st) ? 2 : 1;
   }
-  spdlog::info("provision: {} is ready: {}, {}, {}, {} (20 users), dead_letters, lf_offsets, lf_data_loss",
-               target->display, f.schema.bytes_table, f.schema.bytes_hourly_table,
-               f.schema.user_quota_limit_table, f.schema.user_metadata_table);
+  spdlog::info(
+      "provision: {} is ready: {}, {}, {}, {} (20 users), dead_letters, lf_offsets, lf_data_loss",
+      target->display, f.schema.bytes_table, f.schema.bytes_hourly_table,
+      f.schema.user_quota_limit_table, f.schema.user_metadata_table);
   std::printf("provision: ok\n");
   return 0;
 }
@@ -56,7 +57,8 @@ void AddProvisionCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--user-metadata-table", f->schema.user_metadata_table)->capture_default_str();
   cmd->add_option("--bytes-table", f->schema.bytes_table)->capture_default_str();
   cmd->add_option("--bytes-hourly-table", f->schema.bytes_hourly_table)->capture_default_str();
-  cmd->add_option("--user-quota-limit-table", f->schema.user_quota_limit_table)->capture_default_str();
+  cmd->add_option("--user-quota-limit-table", f->schema.user_quota_limit_table)
+      ->capture_default_str();
   cmd->callback([run, f] { *run = [f] { return RunProvision(*f); }; });
 }
 

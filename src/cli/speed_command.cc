@@ -11,11 +11,11 @@
 #include "common/time.h"
 #include "kafka/kafka_source.h"
 #include "lake/lake_writer.h"
-#include "postgres/lake_sink.h"
 #include "postgres/identifier.h"
+#include "postgres/lake_sink.h"
 #include "postgres/speed_sink.h"
-#include "speed/speed_job.h"
 #include "spdlog/spdlog.h"
+#include "speed/speed_job.h"
 
 namespace lf::cli {
 namespace {
@@ -45,12 +45,14 @@ int Fail(const absl::Status& st, int code = 1) {
 
 int RunSpeed(SpeedFlags f) {
   if (!f.positional.empty()) {
-    std::string* slots[] = {&f.brokers, &f.topic, &f.pg, &f.table, &f.pg_user, &f.pg_password, &f.storage};
+    std::string* slots[] = {&f.brokers, &f.topic,       &f.pg,     &f.table,
+                            &f.pg_user, &f.pg_password, &f.storage};
     if (f.positional.size() > 7) {
-      return Fail(InvalidArgument("speed: at most 7 positional arguments (kafkaServer topicName "
-                                  "jdbcUri jdbcTable jdbcUser jdbcPassword StorageRootPath), got {}",
-                                  f.positional.size()),
-                  2);
+      return Fail(
+          InvalidArgument("speed: at most 7 positional arguments (kafkaServer topicName "
+                          "jdbcUri jdbcTable jdbcUser jdbcPassword StorageRootPath), got {}",
+                          f.positional.size()),
+          2);
     }
     for (size_t i = 0; i < f.positional.size(); ++i) *slots[i] = f.positional[i];
   }
@@ -74,7 +76,8 @@ int RunSpeed(SpeedFlags f) {
   options.windows.lateness = std::chrono::duration_cast<std::chrono::seconds>(*lateness);
   auto window = parse_duration(f.window, "--window");
   if (!window.ok()) return Fail(window.status(), 2);
-  if (*window < std::chrono::seconds(1)) return Fail(InvalidArgument("--window: must be at least 1s"), 2);
+  if (*window < std::chrono::seconds(1))
+    return Fail(InvalidArgument("--window: must be at least 1s"), 2);
   options.windows.size = std::chrono::duration_cast<std::chrono::seconds>(*window);
   if (!f.exit_when_idle.empty()) {
     auto idle = parse_duration(f.exit_when_idle, "--exit-when-idle");
@@ -101,7 +104,8 @@ int RunSpeed(SpeedFlags f) {
     std::error_code ec;
     std::filesystem::create_directories(f.storage, ec);
     if (ec) {
-      return Fail(InvalidArgument("--storage: cannot create directory {}: {}", f.storage, ec.message()), 2);
+      return Fail(
+          InvalidArgument("--storage: cannot create directory {}: {}", f.storage, ec.message()), 2);
     }
   }
 
@@ -144,10 +148,10 @@ int RunSpeed(SpeedFlags f) {
   auto source = kafka::KafkaSource::Open(source_options, &job);
   if (!source.ok()) return Fail(source.status());
 
-  spdlog::info("speed: {} topic {} group {} -> {} table {} (windows {}, lateness {}, flush every {})",
-               f.brokers, f.topic, f.group, target->display, f.table,
-               FormatDuration(options.windows.size), FormatDuration(options.windows.lateness),
-               FormatDuration(options.flush_interval));
+  spdlog::info(
+      "speed: {} topic {} group {} -> {} table {} (windows {}, lateness {}, flush every {})",
+      f.brokers, f.topic, f.group, target->display, f.table, FormatDuration(options.windows.size),
+      FormatDuration(options.windows.lateness), FormatDuration(options.flush_interval));
   auto summary = job.Run(source->get());
   if (!summary.ok()) {
     spdlog::error("speed: stopped: {} (uncommitted input will be read again on restart)",
@@ -155,9 +159,10 @@ int RunSpeed(SpeedFlags f) {
     return 1;
   }
   const auto& s = *summary;
-  spdlog::info("speed: done: {} events, {} bad, {} late, {} lost, {} rows written in {} flushes; "
-               "lake: {} events in {} files",
-               s.events, s.bad, s.late, s.lost, s.rows_written, s.flushes, s.lake_rows, s.lake_files);
+  spdlog::info(
+      "speed: done: {} events, {} bad, {} late, {} lost, {} rows written in {} flushes; "
+      "lake: {} events in {} files",
+      s.events, s.bad, s.late, s.lost, s.rows_written, s.flushes, s.lake_rows, s.lake_files);
   std::printf(
       "{\"events\":%lld,\"bad\":%lld,\"late\":%lld,\"lost\":%lld,\"rows_written\":%lld,"
       "\"flushes\":%lld,\"lake_events\":%lld,\"lake_files\":%lld,\"watermark\":%s}\n",
@@ -182,7 +187,8 @@ void AddSpeedCommand(CLI::App& app, Runner* run) {
       "totals per antenna, user and app in PostgreSQL (table bytes), exactly once: offsets are\n"
       "committed in the same transaction as the results. Bad messages go to dead_letters.\n"
       "Also accepts the seeds' positional form:\n"
-      "  lambdaflow speed kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword StorageRootPath\n"
+      "  lambdaflow speed kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword "
+      "StorageRootPath\n"
       "Prints a JSON summary on stdout when it exits.");
   cmd->add_option("--brokers", f->brokers, "Kafka bootstrap servers")->capture_default_str();
   cmd->add_option("--topic", f->topic, "topic to consume")->capture_default_str();
@@ -190,7 +196,8 @@ void AddSpeedCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--storage", f->storage,
                   "lake root: every valid event is archived exactly once under "
                   "DIR/devices/year=/month=/day=/hour=/*.parquet");
-  cmd->add_option("--group", f->group, "Kafka consumer group; also names the progress in lf_offsets")
+  cmd->add_option("--group", f->group,
+                  "Kafka consumer group; also names the progress in lf_offsets")
       ->capture_default_str();
   cmd->add_option("--table", f->table, "window table ([schema.]name)")->capture_default_str();
   cmd->add_option("--exit-when-idle", f->exit_when_idle,

@@ -42,8 +42,8 @@ struct Child {
 };
 
 // Waits until `file` holds a line starting with `prefix`; returns the rest of that line.
-absl::StatusOr<std::string> WaitForLine(const std::string& file, const std::string& prefix, pid_t pid,
-                                        std::chrono::seconds timeout) {
+absl::StatusOr<std::string> WaitForLine(const std::string& file, const std::string& prefix,
+                                        pid_t pid, std::chrono::seconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end && !ShutdownRequested()) {
     std::ifstream in(file);
@@ -51,7 +51,8 @@ absl::StatusOr<std::string> WaitForLine(const std::string& file, const std::stri
     while (std::getline(in, line)) {
       if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
     }
-    if (ExitedStatus(pid) >= 0) return Unavailable("up: {} exited before it was ready; see {}", prefix, file);
+    if (ExitedStatus(pid) >= 0)
+      return Unavailable("up: {} exited before it was ready; see {}", prefix, file);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return Unavailable("up: gave up waiting for '{}' in {}", prefix, file);
@@ -75,10 +76,13 @@ std::string StatusLine(PGconn* conn, const std::string& group, int64_t* last_eve
   double rate = secs > 0 ? (events - *last_events) / secs : 0;
   *last_events = events;
   *last_at = now;
-  std::string wm = PQgetisnull(res, 0, 4) ? "none" : FormatTime(FromUnixSeconds(std::atoll(PQgetvalue(res, 0, 4)) - 60));
+  std::string wm = PQgetisnull(res, 0, 4)
+                       ? "none"
+                       : FormatTime(FromUnixSeconds(std::atoll(PQgetvalue(res, 0, 4)) - 60));
   std::string batch = PQgetisnull(res, 0, 5) ? "none" : PQgetvalue(res, 0, 5);
-  return fmt::format("{} events ({:.0f}/s), {} bad, {} late, lag {}, watermark {}, last batch hour {}", events,
-                     rate, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), wm, batch);
+  return fmt::format(
+      "{} events ({:.0f}/s), {} bad, {} late, lag {}, watermark {}, last batch hour {}", events,
+      rate, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), wm, batch);
 }
 
 int RunUp(const UpFlags& f) {
@@ -107,11 +111,13 @@ int RunUp(const UpFlags& f) {
       spdlog::info("up: stopped {} (exit {})", it->name, s);
     }
     if (own_pg) {
-      if (auto st = postgres::StopLocalServer(root + "/postgres"); !st.ok()) spdlog::warn("{}", Message(st));
+      if (auto st = postgres::StopLocalServer(root + "/postgres"); !st.ok())
+        spdlog::warn("{}", Message(st));
     }
     return code;
   };
-  auto start = [&](const std::string& name, std::vector<std::string> args) -> absl::StatusOr<pid_t> {
+  auto start = [&](const std::string& name,
+                   std::vector<std::string> args) -> absl::StatusOr<pid_t> {
     args.insert(args.begin(), self);
     LF_ASSIGN_OR_RETURN(pid_t pid, Spawn(args, logs + "/" + name + ".log"));
     children.push_back({name, pid});
@@ -164,16 +170,24 @@ int RunUp(const UpFlags& f) {
                                                 .count());
   }
 
-  std::vector<std::string> sim = {"simulate", "--brokers", brokers, "--antennas", std::to_string(f.antennas),
-                                  "--devices", std::to_string(f.devices), "--speedup", fmt::format("{}", f.speedup)};
+  std::vector<std::string> sim = {"simulate",
+                                  "--brokers",
+                                  brokers,
+                                  "--antennas",
+                                  std::to_string(f.antennas),
+                                  "--devices",
+                                  std::to_string(f.devices),
+                                  "--speedup",
+                                  fmt::format("{}", f.speedup)};
   if (f.rate > 0) {
     sim.push_back("--rate");
     sim.push_back(fmt::format("{}", f.rate));
   }
   // Hours close every 3600/speedup seconds; roll lake files at least that often.
-  auto roll = std::chrono::seconds(std::max<int64_t>(10, static_cast<int64_t>(300 / std::max(1.0, f.speedup))));
-  bool ok = start("speed", {"speed", "--brokers", brokers, "--pg", pg, "--storage", root, "--group", group,
-                            "--lake-roll-interval", FormatDuration(roll)})
+  auto roll = std::chrono::seconds(
+      std::max<int64_t>(10, static_cast<int64_t>(300 / std::max(1.0, f.speedup))));
+  bool ok = start("speed", {"speed", "--brokers", brokers, "--pg", pg, "--storage", root, "--group",
+                            group, "--lake-roll-interval", FormatDuration(roll)})
                 .ok() &&
             start("simulate", sim).ok();
   std::string dashboard = "(no dashboard in this build)";
@@ -201,8 +215,8 @@ int RunUp(const UpFlags& f) {
       "  lake:        %s/devices\n"
       "  logs:        %s\n"
       "Ctrl-C stops everything.\n",
-      dashboard.c_str(), target->display == pg ? pg.c_str() : pg.c_str(), brokers.c_str(), root.c_str(),
-      logs.c_str());
+      dashboard.c_str(), target->display == pg ? pg.c_str() : pg.c_str(), brokers.c_str(),
+      root.c_str(), logs.c_str());
   std::fflush(stdout);
 
   const bool tty = isatty(STDOUT_FILENO);
@@ -225,7 +239,8 @@ int RunUp(const UpFlags& f) {
     if (batch_pid != 0 && ExitedStatus(batch_pid) >= 0) batch_pid = 0;
     if (batch_pid == 0 && std::chrono::steady_clock::now() >= next_batch) {
       // Every hour that closed (or that late data reopened) gets its batch run.
-      auto pid = Spawn({self, "batch", "--storage", root, "--pg", pg, "--pending"}, logs + "/batch.log");
+      auto pid =
+          Spawn({self, "batch", "--storage", root, "--pg", pg, "--pending"}, logs + "/batch.log");
       if (pid.ok()) batch_pid = *pid;
       next_batch = std::chrono::steady_clock::now() + *speed_every;
     }
@@ -250,13 +265,17 @@ void AddUpCommand(CLI::App& app, Runner* run) {
   auto* cmd = app.add_subcommand(
       "up",
       "Everything on one machine: the embedded broker (unless --brokers) and a private PostgreSQL\n"
-      "under STORAGE/postgres (unless --pg), provisioning, the simulator, the speed layer, a batch\n"
-      "run for every hour that closes (or that late data reopens), and the dashboard. Prints where\n"
-      "to look, then a live status line. Ctrl-C/SIGTERM stops everything; running it again resumes\n"
+      "under STORAGE/postgres (unless --pg), provisioning, the simulator, the speed layer, a "
+      "batch\n"
+      "run for every hour that closes (or that late data reopens), and the dashboard. Prints "
+      "where\n"
+      "to look, then a live status line. Ctrl-C/SIGTERM stops everything; running it again "
+      "resumes\n"
       "with the same database and lake.");
   cmd->add_option("--brokers", f->brokers, "use this Kafka cluster instead of the embedded broker");
   cmd->add_option("--pg", f->pg, "use this PostgreSQL instead of a private one");
-  cmd->add_option("--storage", f->storage, "lake root, also holds postgres/ and logs/")->capture_default_str();
+  cmd->add_option("--storage", f->storage, "lake root, also holds postgres/ and logs/")
+      ->capture_default_str();
   cmd->add_option("--listen", f->listen, "dashboard address")->capture_default_str();
   cmd->add_option("--speedup", f->speedup, "simulated time runs K times faster than real time")
       ->check(CLI::PositiveNumber)
@@ -264,7 +283,8 @@ void AddUpCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--rate", f->rate, "simulator events per second (default: devices x speedup)");
   cmd->add_option("--antennas", f->antennas)->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--devices", f->devices)->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--batch-every", f->batch_every, "how often to run the batch layer for pending hours")
+  cmd->add_option("--batch-every", f->batch_every,
+                  "how often to run the batch layer for pending hours")
       ->capture_default_str();
   cmd->callback([run, f] { *run = [f] { return RunUp(*f); }; });
 }

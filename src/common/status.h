@@ -13,11 +13,10 @@
 
 namespace lf {
 
-#define LF_DEFINE_STATUS_HELPER(Name, Code)                                    \
-  template <typename... Args>                                                  \
-  absl::Status Name(fmt::format_string<Args...> f, Args&&... args) {           \
-    return absl::Status(absl::StatusCode::Code,                                \
-                        fmt::format(f, std::forward<Args>(args)...));          \
+#define LF_DEFINE_STATUS_HELPER(Name, Code)                                                   \
+  template <typename... Args>                                                                 \
+  absl::Status Name(fmt::format_string<Args...> f, Args&&... args) {                          \
+    return absl::Status(absl::StatusCode::Code, fmt::format(f, std::forward<Args>(args)...)); \
   }
 
 LF_DEFINE_STATUS_HELPER(InvalidArgument, kInvalidArgument)
@@ -49,10 +48,10 @@ inline absl::Status Annotate(const absl::Status& s, const std::string& prefix) {
 #define LF_STATUS_CONCAT(a, b) LF_STATUS_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function when `expr` (an absl::Status) is not OK.
-#define LF_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    ::absl::Status lf_status_ = (expr);         \
-    if (!lf_status_.ok()) return lf_status_;    \
+#define LF_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status lf_status_ = (expr);      \
+    if (!lf_status_.ok()) return lf_status_; \
   } while (0)
 
 // `lhs = value of expr` (an absl::StatusOr), or returns its status from the enclosing function.

@@ -17,7 +17,8 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::str
 
 // Runs `argv` to completion (output to `log_path`); returns its exit status (128+signal when
 // killed). Errors only when it could not be started.
-absl::StatusOr<int> RunToCompletion(const std::vector<std::string>& argv, const std::string& log_path);
+absl::StatusOr<int> RunToCompletion(const std::vector<std::string>& argv,
+                                    const std::string& log_path);
 
 // Waits for `pid` up to `timeout`; returns its exit status, or -1 when it is still running.
 int WaitFor(pid_t pid, std::chrono::milliseconds timeout);

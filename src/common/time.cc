@@ -23,8 +23,8 @@ bool ReadFixed(std::string_view text, size_t* pos, int digits, int* out) {
 }
 
 absl::Status BadTime(std::string_view text, std::string_view why) {
-  return InvalidArgument("time: cannot parse '{}' ({}); expected ISO-8601 like 2026-11-22T09:00:00Z",
-                         text, why);
+  return InvalidArgument(
+      "time: cannot parse '{}' ({}); expected ISO-8601 like 2026-11-22T09:00:00Z", text, why);
 }
 
 }  // namespace
@@ -44,7 +44,8 @@ absl::StatusOr<Micros> ParseDuration(std::string_view text) {
       ++pos;
     }
     if (pos == start) {
-      return InvalidArgument("duration: expected a number at '{}' in '{}'", text.substr(start), text);
+      return InvalidArgument("duration: expected a number at '{}' in '{}'", text.substr(start),
+                             text);
     }
     size_t unit_start = pos;
     while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
@@ -63,8 +64,8 @@ absl::StatusOr<Micros> ParseDuration(std::string_view text) {
     } else if (unit == "d") {
       scale = 86'400'000'000LL;
     } else {
-      return InvalidArgument("duration: unknown or missing unit '{}' in '{}' (use us, ms, s, m, h, d)",
-                             unit, text);
+      return InvalidArgument(
+          "duration: unknown or missing unit '{}' in '{}' (use us, ms, s, m, h, d)", unit, text);
     }
     if (value > INT64_MAX / scale || total > INT64_MAX - value * scale) {
       return InvalidArgument("duration: too large: '{}'", text);
@@ -134,7 +135,8 @@ absl::StatusOr<Timestamp> ParseTime(std::string_view text) {
         int oh, om = 0;
         if (!ReadFixed(text, &pos, 2, &oh)) return BadTime(text, "offset hours");
         if (pos < text.size() && text[pos] == ':') ++pos;
-        if (pos < text.size() && !ReadFixed(text, &pos, 2, &om)) return BadTime(text, "offset minutes");
+        if (pos < text.size() && !ReadFixed(text, &pos, 2, &om))
+          return BadTime(text, "offset minutes");
         if (oh > 23 || om > 59) return BadTime(text, "offset out of range");
         offset_seconds = (oh * 3600 + om * 60) * (c == '+' ? 1 : -1);
       }
@@ -163,10 +165,11 @@ std::string FormatTime(Timestamp t) {
   int ss = static_cast<int>(us / 1'000'000 % 60);
   int64_t frac = us % 1'000'000;
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hh,
-                        mm, ss);
-  if (frac != 0) n += std::snprintf(buf + n, sizeof buf - n, ".%06lld", static_cast<long long>(frac));
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
+                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                        static_cast<unsigned>(ymd.day()), hh, mm, ss);
+  if (frac != 0)
+    n += std::snprintf(buf + n, sizeof buf - n, ".%06lld", static_cast<long long>(frac));
   std::snprintf(buf + n, sizeof buf - n, "Z");
   return buf;
 }

@@ -114,12 +114,14 @@ bool EventDecoder::Decode(std::string_view payload, int32_t partition, int64_t o
     }
     if (idx == kBytes || idx == kTimestamp) {
       if (type != json_type::number) {
-        *error = fmt::format("field '{}' must be an integer, got {}", kFieldNames[idx], TypeName(type));
+        *error =
+            fmt::format("field '{}' must be an integer, got {}", kFieldNames[idx], TypeName(type));
         return false;
       }
       simdjson::ondemand::number_type nt;
       if (auto e = value.get_number_type().get(nt); e) {
-        *error = fmt::format("field '{}': bad number: {}", kFieldNames[idx], simdjson::error_message(e));
+        *error =
+            fmt::format("field '{}': bad number: {}", kFieldNames[idx], simdjson::error_message(e));
         return false;
       }
       int64_t v;
@@ -145,12 +147,14 @@ bool EventDecoder::Decode(std::string_view payload, int32_t partition, int64_t o
       }
     } else {
       if (type != json_type::string) {
-        *error = fmt::format("field '{}' must be a string, got {}", kFieldNames[idx], TypeName(type));
+        *error =
+            fmt::format("field '{}' must be a string, got {}", kFieldNames[idx], TypeName(type));
         return false;
       }
       std::string_view s;
       if (auto e = value.get_string().get(s); e) {
-        *error = fmt::format("field '{}': bad string: {}", kFieldNames[idx], simdjson::error_message(e));
+        *error =
+            fmt::format("field '{}': bad string: {}", kFieldNames[idx], simdjson::error_message(e));
         return false;
       }
       if (s.find('\0') != std::string_view::npos) {

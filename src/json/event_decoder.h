@@ -18,8 +18,8 @@ class EventDecoder {
 
   // Appends the event in `payload` to `out` (with `partition`/`offset`) and returns true, or
   // returns false and sets `*error` to the reason when the payload is bad input.
-  bool Decode(std::string_view payload, int32_t partition, int64_t offset, pipeline::EventBatch* out,
-              std::string* error);
+  bool Decode(std::string_view payload, int32_t partition, int64_t offset,
+              pipeline::EventBatch* out, std::string* error);
 
  private:
   pipeline::KeyDictionaries* dictionaries_;

@@ -34,8 +34,10 @@ TEST_F(EventDecoderTest, DecodesTheSeedExample) {
   EXPECT_EQ(batch_.bytes[0], 9082);
   EXPECT_EQ(batch_.timestamp_s[0], 1600545287);
   EXPECT_EQ(dicts_[KeyColumn::kApp].Name(batch_.keys[2][0]), "SKYPE");
-  EXPECT_EQ(dicts_[KeyColumn::kDevice].Name(batch_.keys[1][0]), "00000000-0000-0000-0000-000000000001");
-  EXPECT_EQ(dicts_[KeyColumn::kAntenna].Name(batch_.keys[0][0]), "00000000-0000-0000-0000-000000000000");
+  EXPECT_EQ(dicts_[KeyColumn::kDevice].Name(batch_.keys[1][0]),
+            "00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(dicts_[KeyColumn::kAntenna].Name(batch_.keys[0][0]),
+            "00000000-0000-0000-0000-000000000000");
   EXPECT_EQ(batch_.partition[0], 3);
   EXPECT_EQ(batch_.offset[0], 42);
 }
@@ -75,30 +77,55 @@ TEST_P(BadInputTest, IsRejectedWithAReason) {
 INSTANTIATE_TEST_SUITE_P(
     EveryKind, BadInputTest,
     ::testing::Values(
-        BadCase{"empty", "", "empty"},
-        BadCase{"not_json", "hello", "not valid JSON"},
+        BadCase{"empty", "", "empty"}, BadCase{"not_json", "hello", "not valid JSON"},
         BadCase{"truncated", R"({"bytes":1,"timestamp":2,"app":"A")", "JSON"},
-        BadCase{"invalid_utf8", std::string("{\"bytes\":1,\"timestamp\":2,\"app\":\"\xff\xfe\",\"id\":\"d\",\"antenna_id\":\"a\"}"), "UTF-8"},
+        BadCase{"invalid_utf8",
+                std::string("{\"bytes\":1,\"timestamp\":2,\"app\":\"\xff\xfe\",\"id\":\"d\","
+                            "\"antenna_id\":\"a\"}"),
+                "UTF-8"},
         BadCase{"array", "[1,2,3]", "not a JSON object"},
         BadCase{"number", "42", "not a JSON object"},
-        BadCase{"missing_bytes", R"({"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "missing field 'bytes'"},
-        BadCase{"missing_antenna", R"({"bytes":1,"timestamp":2,"app":"A","id":"d"})", "missing field 'antenna_id'"},
-        BadCase{"bytes_string", R"({"bytes":"12","timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "'bytes' must be an integer"},
-        BadCase{"bytes_float", R"({"bytes":1.5,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "fractional"},
-        BadCase{"bytes_null", R"({"bytes":null,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "got null"},
-        BadCase{"bytes_negative", R"({"bytes":-1,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "out of range"},
-        BadCase{"bytes_beyond_int64", R"({"bytes":9223372036854775808,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "out of range"},
-        BadCase{"timestamp_string", R"({"bytes":1,"timestamp":"2020-01-01","app":"A","id":"d","antenna_id":"a"})", "'timestamp' must be an integer"},
-        BadCase{"timestamp_far_future", R"({"bytes":1,"timestamp":999999999999999,"app":"A","id":"d","antenna_id":"a"})", "'timestamp' out of range"},
-        BadCase{"app_number", R"({"bytes":1,"timestamp":2,"app":7,"id":"d","antenna_id":"a"})", "'app' must be a string"},
-        BadCase{"id_object", R"({"bytes":1,"timestamp":2,"app":"A","id":{},"antenna_id":"a"})", "'id' must be a string"},
-        BadCase{"nul_in_string", R"({"bytes":1,"timestamp":2,"app":"A\u0000","id":"d","antenna_id":"a"})", "NUL"},
-        BadCase{"duplicate", R"({"bytes":1,"bytes":2,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})", "duplicate field 'bytes'"},
-        BadCase{"trailing", R"({"bytes":1,"timestamp":2,"app":"A","id":"d","antenna_id":"a"} x)", "JSON"}),
+        BadCase{"missing_bytes", R"({"timestamp":2,"app":"A","id":"d","antenna_id":"a"})",
+                "missing field 'bytes'"},
+        BadCase{"missing_antenna", R"({"bytes":1,"timestamp":2,"app":"A","id":"d"})",
+                "missing field 'antenna_id'"},
+        BadCase{"bytes_string",
+                R"({"bytes":"12","timestamp":2,"app":"A","id":"d","antenna_id":"a"})",
+                "'bytes' must be an integer"},
+        BadCase{"bytes_float", R"({"bytes":1.5,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})",
+                "fractional"},
+        BadCase{"bytes_null", R"({"bytes":null,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})",
+                "got null"},
+        BadCase{"bytes_negative",
+                R"({"bytes":-1,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})",
+                "out of range"},
+        BadCase{
+            "bytes_beyond_int64",
+            R"({"bytes":9223372036854775808,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})",
+            "out of range"},
+        BadCase{"timestamp_string",
+                R"({"bytes":1,"timestamp":"2020-01-01","app":"A","id":"d","antenna_id":"a"})",
+                "'timestamp' must be an integer"},
+        BadCase{"timestamp_far_future",
+                R"({"bytes":1,"timestamp":999999999999999,"app":"A","id":"d","antenna_id":"a"})",
+                "'timestamp' out of range"},
+        BadCase{"app_number", R"({"bytes":1,"timestamp":2,"app":7,"id":"d","antenna_id":"a"})",
+                "'app' must be a string"},
+        BadCase{"id_object", R"({"bytes":1,"timestamp":2,"app":"A","id":{},"antenna_id":"a"})",
+                "'id' must be a string"},
+        BadCase{"nul_in_string",
+                R"({"bytes":1,"timestamp":2,"app":"A\u0000","id":"d","antenna_id":"a"})", "NUL"},
+        BadCase{"duplicate",
+                R"({"bytes":1,"bytes":2,"timestamp":2,"app":"A","id":"d","antenna_id":"a"})",
+                "duplicate field 'bytes'"},
+        BadCase{"trailing", R"({"bytes":1,"timestamp":2,"app":"A","id":"d","antenna_id":"a"} x)",
+                "JSON"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
 TEST_F(EventDecoderTest, BytesSpanTheWholeNonNegativeInt64Range) {
-  ASSERT_EQ(Decode(R"({"bytes":9223372036854775807,"timestamp":0,"app":"A","id":"d","antenna_id":"a"})"), "");
+  ASSERT_EQ(
+      Decode(R"({"bytes":9223372036854775807,"timestamp":0,"app":"A","id":"d","antenna_id":"a"})"),
+      "");
   EXPECT_EQ(batch_.bytes[0], INT64_MAX);
 }
 

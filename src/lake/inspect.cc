@@ -31,8 +31,8 @@ absl::StatusOr<std::vector<HourInfo>> ListHours(const std::string& root, const s
     if (!fs::is_directory(d, ec)) return NotFound("lake: no data for that hour: {}", d.string());
     dirs.push_back(d);
   } else {
-    for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(base, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->is_directory(ec) && it->path().filename().string().rfind("hour=", 0) == 0)
         dirs.push_back(it->path());
     }
@@ -47,7 +47,8 @@ absl::StatusOr<std::vector<HourInfo>> ListHours(const std::string& root, const s
     for (const auto& entry : fs::directory_iterator(d, ec)) {
       std::string name = entry.path().filename().string();
       if (name == kSuccessMarker) info.success = true;
-      if (name.empty() || name[0] == '.' || name[0] == '_' || entry.path().extension() != ".parquet")
+      if (name.empty() || name[0] == '.' || name[0] == '_' ||
+          entry.path().extension() != ".parquet")
         continue;
       LF_ASSIGN_OR_RETURN(auto reader, parquet::ParquetReader::Open(entry.path().string()));
       info.files.push_back(FileInfo{entry.path().string(), reader->num_rows(),
@@ -57,7 +58,8 @@ absl::StatusOr<std::vector<HourInfo>> ListHours(const std::string& root, const s
               [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
     hours.push_back(std::move(info));
   }
-  std::sort(hours.begin(), hours.end(), [](const HourInfo& a, const HourInfo& b) { return a.hour_s < b.hour_s; });
+  std::sort(hours.begin(), hours.end(),
+            [](const HourInfo& a, const HourInfo& b) { return a.hour_s < b.hour_s; });
   return hours;
 }
 

@@ -41,7 +41,8 @@ namespace {
 absl::Status MakeDirs(const fs::path& dir) {
   std::error_code ec;
   if (fs::is_directory(dir, ec)) return absl::OkStatus();
-  if (dir.has_parent_path() && dir.parent_path() != dir) LF_RETURN_IF_ERROR(MakeDirs(dir.parent_path()));
+  if (dir.has_parent_path() && dir.parent_path() != dir)
+    LF_RETURN_IF_ERROR(MakeDirs(dir.parent_path()));
   if (!fs::create_directory(dir, ec) && ec) {
     return Internal("lake: create directory {}: {}", dir.string(), ec.message());
   }
@@ -79,7 +80,8 @@ std::vector<int64_t> LakeWriter::open_hours() const {
 }
 
 absl::Status LakeWriter::Append(const pipeline::EventBatch& batch,
-                                const pipeline::KeyDictionaries& keys, std::span<const uint8_t> keep) {
+                                const pipeline::KeyDictionaries& keys,
+                                std::span<const uint8_t> keep) {
   const size_t n = batch.size();
   if (n == 0) return absl::OkStatus();
   // Group row indexes by hour (a batch usually spans one or two hours).
@@ -108,9 +110,9 @@ absl::Status LakeWriter::Append(const pipeline::EventBatch& batch,
       std::string name = FinalFileName(options_.writer_id, next_seq_++);
       file->relative_path = dir + "/" + name;
       file->temp_path = dir + "/" + TempFileName(name);
-      LF_ASSIGN_OR_RETURN(file->writer,
-                          parquet::ParquetWriter::Open(options_.root + "/" + file->temp_path,
-                                                       parquet::LakeEventSchema(), options_.parquet));
+      LF_ASSIGN_OR_RETURN(
+          file->writer, parquet::ParquetWriter::Open(options_.root + "/" + file->temp_path,
+                                                     parquet::LakeEventSchema(), options_.parquet));
       if (open_.empty()) oldest_ = std::chrono::steady_clock::now();
       it = open_.emplace(hour, std::move(file)).first;
     }
@@ -124,7 +126,8 @@ absl::Status LakeWriter::Append(const pipeline::EventBatch& batch,
       micros_.push_back(batch.timestamp_s[i] * 1'000'000);
       app_.push_back(apps.Name(batch.keys[static_cast<int>(pipeline::KeyColumn::kApp)][i]));
       id_.push_back(devices.Name(batch.keys[static_cast<int>(pipeline::KeyColumn::kDevice)][i]));
-      antenna_.push_back(antennas.Name(batch.keys[static_cast<int>(pipeline::KeyColumn::kAntenna)][i]));
+      antenna_.push_back(
+          antennas.Name(batch.keys[static_cast<int>(pipeline::KeyColumn::kAntenna)][i]));
     }
     // LakeEventSchema order: bytes, timestamp, app, id, antenna_id.
     parquet::ColumnView cols[5];
@@ -176,7 +179,8 @@ absl::Status LakeWriter::Publish(const std::string& root, const std::vector<Lake
     std::error_code ec;
     if (fs::exists(final_path, ec)) continue;  // already published
     if (::rename(temp.c_str(), final_path.c_str()) != 0) {
-      return Internal("lake: publish {}: rename from {}: {}", final_path, temp, std::strerror(errno));
+      return Internal("lake: publish {}: rename from {}: {}", final_path, temp,
+                      std::strerror(errno));
     }
     dirs.push_back(fs::path(final_path).parent_path().string());
   }
@@ -250,12 +254,13 @@ int LakeWriter::RemoveOrphanTemps(const std::string& root, const std::string& da
   fs::path base = fs::path(root) / dataset;
   if (!fs::is_directory(base, ec)) return 0;
   auto now = fs::file_time_type::clock::now();
-  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(base, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::path& p = it->path();
     std::string name = p.filename().string();
     if (!it->is_regular_file(ec) || name.size() < sizeof(kTempSuffix) || name[0] != '.' ||
-        name.compare(name.size() - (sizeof(kTempSuffix) - 1), std::string::npos, kTempSuffix) != 0) {
+        name.compare(name.size() - (sizeof(kTempSuffix) - 1), std::string::npos, kTempSuffix) !=
+            0) {
       continue;
     }
     std::string rel = fs::relative(p, root, ec).string();

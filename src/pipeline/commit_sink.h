@@ -11,12 +11,12 @@
 
 namespace lf::pipeline {
 
-inline constexpr int64_t kNoOffset = -1;        // nothing committed yet: start at the earliest
+inline constexpr int64_t kNoOffset = -1;  // nothing committed yet: start at the earliest
 inline constexpr int64_t kNoEventTime = INT64_MIN;
 
 // What a sink has durably committed for one source partition.
 struct CommittedPartition {
-  int64_t next_offset = kNoOffset;         // the first offset not yet applied
+  int64_t next_offset = kNoOffset;          // the first offset not yet applied
   int64_t max_event_time_s = kNoEventTime;  // the largest event time applied so far
 };
 
@@ -31,7 +31,7 @@ struct PartitionProgress {
   int64_t bad = 0;
   int64_t late = 0;
   int64_t lost = 0;  // offsets the broker no longer had (data loss) skipped in this range
-  int64_t lag = -1;   // messages on the broker after next_offset when known, else -1
+  int64_t lag = -1;  // messages on the broker after next_offset when known, else -1
 };
 
 // One windowed total to add to the window table. Views stay valid until Commit returns.
@@ -92,7 +92,8 @@ class LakeCommitSink {
   // active partition's committed event time minus `lateness_s`) and returns those hours; each
   // hour is returned to exactly one caller. `idle_s`: partitions with nothing pending and no
   // input for that long do not hold the watermark back.
-  virtual absl::StatusOr<std::vector<int64_t>> CompleteHours(int64_t lateness_s, int64_t idle_s) = 0;
+  virtual absl::StatusOr<std::vector<int64_t>> CompleteHours(int64_t lateness_s,
+                                                             int64_t idle_s) = 0;
   // Every hour marked complete (to re-create missing _SUCCESS markers).
   virtual absl::StatusOr<std::vector<int64_t>> CompletedHours() = 0;
 };

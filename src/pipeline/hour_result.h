@@ -12,7 +12,8 @@ namespace lf::pipeline {
 // One row of bytes_hourly for the hour.
 struct HourlyRow {
   std::string id;
-  std::string type;  // antenna_bytes_total, user_bytes_total, user_email_bytes_total, app_bytes_total
+  std::string
+      type;  // antenna_bytes_total, user_bytes_total, user_email_bytes_total, app_bytes_total
   int64_t value = 0;
 };
 

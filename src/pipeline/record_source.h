@@ -18,7 +18,8 @@ class PartitionListener {
   virtual ~PartitionListener() = default;
   // The partitions just assigned; returns the offset to start each one from (absent: the
   // source's own default, the earliest offset).
-  virtual absl::StatusOr<std::map<int32_t, int64_t>> OnAssigned(const std::vector<int32_t>& partitions) = 0;
+  virtual absl::StatusOr<std::map<int32_t, int64_t>> OnAssigned(
+      const std::vector<int32_t>& partitions) = 0;
   // The partitions about to be taken away; state for them must be flushed or dropped.
   virtual void OnRevoked(const std::vector<int32_t>& partitions) = 0;
   // The broker no longer holds offsets [from, to) of `partition`; the source skips to `to`.

@@ -36,7 +36,8 @@ class PgBatchStore {
   // In one transaction: deletes the hour's rows of bytes_hourly and user_quota_limit, inserts
   // `result`'s, records a successful run, and clears the hour's re-run flag if the manifest still
   // says `manifest_rows` (late data committed meanwhile keeps the flag set). Notifies lf_batch.
-  absl::Status Replace(const pipeline::HourResult& result, int64_t manifest_rows, int64_t duration_ms);
+  absl::Status Replace(const pipeline::HourResult& result, int64_t manifest_rows,
+                       int64_t duration_ms);
 
   // Records a failed run (its own transaction); the hour's previous results stay.
   absl::Status RecordFailure(int64_t hour_s, const std::string& error, int64_t duration_ms);

@@ -40,7 +40,8 @@ absl::StatusOr<PgConn> Connect(const ConnTarget& target) {
     return Unavailable("postgres: connect to {}: {}", target.display, LastError(conn.get()));
   }
   // Keep notices (e.g. "relation already exists, skipping") out of the user's terminal.
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   return conn;
 }
 

@@ -46,7 +46,8 @@ std::string Describe(const std::vector<std::pair<std::string, std::string>>& par
     if (k == "dbname" && (v.find('=') != std::string::npos || v.find("://") != std::string::npos)) {
       // An expanded connection string: parse it for the parts we show.
       char* err = nullptr;
-      std::unique_ptr<PQconninfoOption, ConninfoOptionsDeleter> opts(PQconninfoParse(v.c_str(), &err));
+      std::unique_ptr<PQconninfoOption, ConninfoOptionsDeleter> opts(
+          PQconninfoParse(v.c_str(), &err));
       if (err) PQfreemem(err);
       if (!opts) continue;
       for (auto* o = opts.get(); o->keyword; ++o) {
@@ -97,11 +98,13 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseJdbcUri(
     size_t start = 0;
     while (start <= hosts.size() && !hosts.empty()) {
       size_t comma = hosts.find(',', start);
-      std::string_view hp = hosts.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      std::string_view hp = hosts.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
       std::string_view h = hp, p;
       if (!hp.empty() && hp[0] == '[') {
         auto close = hp.find(']');
-        if (close == std::string_view::npos) return InvalidArgument("--pg: bad IPv6 host in jdbc URI");
+        if (close == std::string_view::npos)
+          return InvalidArgument("--pg: bad IPv6 host in jdbc URI");
         h = hp.substr(1, close - 1);
         if (close + 1 < hp.size() && hp[close + 1] == ':') p = hp.substr(close + 2);
       } else if (auto colon = hp.rfind(':'); colon != std::string_view::npos) {
@@ -153,7 +156,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseJdbcUri(
     } else if (k == "currentSchema") {
       out.emplace_back("options", "-csearch_path=" + v);
     } else if (k == "targetServerType") {
-      out.emplace_back("target_session_attrs", v == "primary" || v == "master" ? "read-write" : "any");
+      out.emplace_back("target_session_attrs",
+                       v == "primary" || v == "master" ? "read-write" : "any");
     } else {
       ignored->emplace_back(k);
     }

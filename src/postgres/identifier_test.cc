@@ -11,8 +11,8 @@ TEST(QuoteTableNameTest, QuotesPlainNames) {
 }
 
 TEST(QuoteTableNameTest, RefusesHostileOrOddNames) {
-  for (const char* bad : {"bytes; drop table x", "", "1bytes", "by\"tes", "a.b.c", "a b",
-                          "bytes--", ".bytes", "bytes.", "x'y"}) {
+  for (const char* bad : {"bytes; drop table x", "", "1bytes", "by\"tes", "a.b.c", "a b", "bytes--",
+                          ".bytes", "bytes.", "x'y"}) {
     auto r = QuoteTableName(bad, "--table");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(std::string(r.status().message()).find("--table"), std::string::npos) << bad;

@@ -39,7 +39,8 @@ absl::StatusOr<std::map<int32_t, pipeline::CommittedPartition>> PgLakeSink::Load
 absl::Status PgLakeSink::Commit(const pipeline::LakeFlush& flush) {
   LF_RETURN_IF_ERROR(EnsureConnected());
   absl::Status st = CommitOnce(flush);
-  if (!st.ok() && !ConnectionLost(conn_.get())) (void)Exec(conn_.get(), "ROLLBACK", "lake commit: rollback");
+  if (!st.ok() && !ConnectionLost(conn_.get()))
+    (void)Exec(conn_.get(), "ROLLBACK", "lake commit: rollback");
   return st;
 }
 
@@ -62,7 +63,8 @@ absl::Status PgLakeSink::CommitOnce(const pipeline::LakeFlush& flush) {
         Query(c,
               "INSERT INTO lf_lake_files (path, dataset, hour, temp_path, rows, bytes, pipeline) "
               "SELECT u.p, $6, to_timestamp(u.h) AT TIME ZONE 'UTC', u.t, u.r, u.b, $7 "
-              "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(p, t, h, r, b)",
+              "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS "
+              "u(p, t, h, r, b)",
               {p.c_str(), t.c_str(), h.c_str(), r.c_str(), b.c_str(), options_.dataset.c_str(),
                options_.pipeline.c_str()},
               "lake commit: record files in lf_lake_files")
@@ -76,7 +78,8 @@ absl::Status PgLakeSink::CommitOnce(const pipeline::LakeFlush& flush) {
               "ON CONFLICT (dataset, hour) DO UPDATE SET files = x.files + EXCLUDED.files, "
               "rows = x.rows + EXCLUDED.rows, "
               "needs_rerun = x.needs_rerun OR x.success_at IS NOT NULL, "
-              "late_rows = x.late_rows + CASE WHEN x.success_at IS NOT NULL THEN EXCLUDED.rows ELSE 0 END, "
+              "late_rows = x.late_rows + CASE WHEN x.success_at IS NOT NULL THEN EXCLUDED.rows "
+              "ELSE 0 END, "
               "updated_at = now()",
               {options_.dataset.c_str(), h.c_str(), r.c_str()}, "lake commit: update lf_lake_hours")
             .status());
@@ -93,7 +96,8 @@ absl::Status PgLakeSink::MarkPublished(const std::vector<pipeline::LakeFile>& fi
   LF_RETURN_IF_ERROR(EnsureConnected());
   SqlArray paths;
   for (const auto& f : files) paths.AddText(f.path);
-  return Query(conn_.get(), "UPDATE lf_lake_files SET published = true WHERE path = ANY($1::text[])",
+  return Query(conn_.get(),
+               "UPDATE lf_lake_files SET published = true WHERE path = ANY($1::text[])",
                {paths.Finish().c_str()}, "lake: mark files published in lf_lake_files")
       .status();
 }
@@ -107,9 +111,9 @@ absl::StatusOr<std::vector<pipeline::LakeFile>> PgLakeSink::Unpublished() {
                             {options_.dataset.c_str()}, "lake: read unpublished files"));
   std::vector<pipeline::LakeFile> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
-    out.push_back(pipeline::LakeFile{std::atoll(PQgetvalue(r.get(), i, 0)), PQgetvalue(r.get(), i, 1),
-                                     PQgetvalue(r.get(), i, 2), std::atoll(PQgetvalue(r.get(), i, 3)),
-                                     std::atoll(PQgetvalue(r.get(), i, 4))});
+    out.push_back(pipeline::LakeFile{
+        std::atoll(PQgetvalue(r.get(), i, 0)), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
+        std::atoll(PQgetvalue(r.get(), i, 3)), std::atoll(PQgetvalue(r.get(), i, 4))});
   }
   return out;
 }
@@ -123,11 +127,13 @@ absl::StatusOr<std::vector<int64_t>> PgLakeSink::CompleteHours(int64_t lateness_
       PgResult r,
       Query(conn_.get(),
             "WITH wm AS (SELECT COALESCE(min(l.max_event_time_s) FILTER (WHERE "
-            "  p.updated_at >= now() - make_interval(secs => $5::bigint) OR l.next_offset < p.next_offset), "
+            "  p.updated_at >= now() - make_interval(secs => $5::bigint) OR l.next_offset < "
+            "p.next_offset), "
             "  max(l.max_event_time_s)) - $4::bigint AS w "
             "  FROM lf_offsets l LEFT JOIN lf_offsets p ON p.pipeline = l.pipeline AND "
             "  p.topic = l.topic AND p.partition = l.partition AND p.sink = $3 "
-            "  WHERE l.pipeline = $1 AND l.topic = $2 AND l.sink = 'lake' AND l.max_event_time_s IS NOT NULL) "
+            "  WHERE l.pipeline = $1 AND l.topic = $2 AND l.sink = 'lake' AND l.max_event_time_s "
+            "IS NOT NULL) "
             "UPDATE lf_lake_hours h SET success_at = now(), updated_at = now() FROM wm "
             "WHERE h.dataset = $6 AND h.success_at IS NULL AND wm.w IS NOT NULL AND "
             "extract(epoch from h.hour)::bigint + 3600 <= wm.w "
@@ -136,18 +142,21 @@ absl::StatusOr<std::vector<int64_t>> PgLakeSink::CompleteHours(int64_t lateness_
              lateness.c_str(), idle.c_str(), options_.dataset.c_str()},
             "lake: mark complete hours in lf_lake_hours"));
   std::vector<int64_t> hours;
-  for (int i = 0; i < PQntuples(r.get()); ++i) hours.push_back(std::atoll(PQgetvalue(r.get(), i, 0)));
+  for (int i = 0; i < PQntuples(r.get()); ++i)
+    hours.push_back(std::atoll(PQgetvalue(r.get(), i, 0)));
   return hours;
 }
 
 absl::StatusOr<std::vector<int64_t>> PgLakeSink::CompletedHours() {
   LF_RETURN_IF_ERROR(EnsureConnected());
-  LF_ASSIGN_OR_RETURN(PgResult r, Query(conn_.get(),
-                                        "SELECT extract(epoch from hour)::bigint FROM lf_lake_hours "
-                                        "WHERE dataset = $1 AND success_at IS NOT NULL",
-                                        {options_.dataset.c_str()}, "lake: read complete hours"));
+  LF_ASSIGN_OR_RETURN(PgResult r,
+                      Query(conn_.get(),
+                            "SELECT extract(epoch from hour)::bigint FROM lf_lake_hours "
+                            "WHERE dataset = $1 AND success_at IS NOT NULL",
+                            {options_.dataset.c_str()}, "lake: read complete hours"));
   std::vector<int64_t> hours;
-  for (int i = 0; i < PQntuples(r.get()); ++i) hours.push_back(std::atoll(PQgetvalue(r.get(), i, 0)));
+  for (int i = 0; i < PQntuples(r.get()); ++i)
+    hours.push_back(std::atoll(PQgetvalue(r.get(), i, 0)));
   return hours;
 }
 

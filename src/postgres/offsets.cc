@@ -27,11 +27,12 @@ absl::StatusOr<std::map<int32_t, pipeline::CommittedPartition>> LoadOffsets(
                            "ON CONFLICT (pipeline, sink, topic, partition) DO NOTHING",
                            params, "load offsets: insert missing rows of lf_offsets")
                          .status());
-  LF_ASSIGN_OR_RETURN(PgResult r,
-                      Query(conn,
-                            "SELECT partition, next_offset, max_event_time_s FROM lf_offsets "
-                            "WHERE pipeline = $1 AND sink = $2 AND topic = $3 AND partition = ANY($4::int[])",
-                            params, "load offsets: read lf_offsets"));
+  LF_ASSIGN_OR_RETURN(
+      PgResult r,
+      Query(conn,
+            "SELECT partition, next_offset, max_event_time_s FROM lf_offsets "
+            "WHERE pipeline = $1 AND sink = $2 AND topic = $3 AND partition = ANY($4::int[])",
+            params, "load offsets: read lf_offsets"));
   std::map<int32_t, pipeline::CommittedPartition> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
     pipeline::CommittedPartition c;
@@ -58,7 +59,8 @@ absl::Status LockAndCheckOffsets(PGconn* conn, const OffsetsKey& key,
             "commit: lock lf_offsets"));
   std::map<int32_t, int64_t> committed;
   for (int i = 0; i < PQntuples(locked.get()); ++i)
-    committed[std::atoi(PQgetvalue(locked.get(), i, 0))] = std::atoll(PQgetvalue(locked.get(), i, 1));
+    committed[std::atoi(PQgetvalue(locked.get(), i, 0))] =
+        std::atoll(PQgetvalue(locked.get(), i, 1));
   for (const auto& p : progress) {
     auto it = committed.find(p.partition);
     int64_t have = it == committed.end() ? pipeline::kNoOffset : it->second;

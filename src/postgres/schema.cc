@@ -16,18 +16,19 @@ struct User {
   long quota;
 };
 constexpr User kUsers[] = {
-    {"01", "andres", 200000},  {"02", "paco", 300000},     {"03", "juan", 100000},
-    {"04", "fede", 5000},      {"05", "gorka", 200000},    {"06", "luis", 200000},
-    {"07", "eric", 300000},    {"08", "carlos", 100000},   {"09", "david", 300000},
-    {"10", "juanchu", 300000}, {"11", "charo", 300000},    {"12", "delicidas", 1000000},
+    {"01", "andres", 200000},   {"02", "paco", 300000},     {"03", "juan", 100000},
+    {"04", "fede", 5000},       {"05", "gorka", 200000},    {"06", "luis", 200000},
+    {"07", "eric", 300000},     {"08", "carlos", 100000},   {"09", "david", 300000},
+    {"10", "juanchu", 300000},  {"11", "charo", 300000},    {"12", "delicidas", 1000000},
     {"13", "milagros", 200000}, {"14", "antonio", 1000000}, {"15", "sergio", 1000000},
-    {"16", "maria", 1000000},  {"17", "cristina", 300000}, {"18", "lucia", 300000},
-    {"19", "carlota", 200000}, {"20", "emilio", 200000},
+    {"16", "maria", 1000000},   {"17", "cristina", 300000}, {"18", "lucia", 300000},
+    {"19", "carlota", 200000},  {"20", "emilio", 200000},
 };
 
 // CREATE TABLE IF NOT EXISTS plus ADD COLUMN IF NOT EXISTS for each column, so a seeds-era table
 // missing a column gets it without losing rows.
-std::string TableDdl(const std::string& table, const std::vector<std::pair<const char*, const char*>>& columns) {
+std::string TableDdl(const std::string& table,
+                     const std::vector<std::pair<const char*, const char*>>& columns) {
   std::string sql = fmt::format("CREATE TABLE IF NOT EXISTS {} (", table);
   for (size_t i = 0; i < columns.size(); ++i)
     sql += fmt::format("{}{} {}", i ? ", " : "", columns[i].first, columns[i].second);
@@ -43,10 +44,12 @@ absl::Status EnsureUniqueIndex(PGconn* conn, const std::string& raw_table, const
                                const char* suffix, const char* columns) {
   std::string index = DerivedName(raw_table, suffix);
   LF_RETURN_IF_ERROR(Exec(conn, "SAVEPOINT lf_index", "provision: savepoint"));
-  auto st = Exec(conn, fmt::format("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})", index, table, columns),
-                 fmt::format("provision: unique key on {} ({})", raw_table, columns));
+  auto st = Exec(
+      conn, fmt::format("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})", index, table, columns),
+      fmt::format("provision: unique key on {} ({})", raw_table, columns));
   if (!st.ok()) {
-    LF_RETURN_IF_ERROR(Exec(conn, "ROLLBACK TO SAVEPOINT lf_index", "provision: rollback to savepoint"));
+    LF_RETURN_IF_ERROR(
+        Exec(conn, "ROLLBACK TO SAVEPOINT lf_index", "provision: rollback to savepoint"));
     spdlog::warn("{} (the table keeps its rows; remove duplicate ({}) rows and provision again)",
                  Message(st), columns);
     return absl::OkStatus();
@@ -68,7 +71,9 @@ absl::Status InternalTables(PGconn* conn) {
                                  {"lost", "BIGINT NOT NULL DEFAULT 0"},
                                  {"lag", "BIGINT"},
                                  {"updated_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}});
-  sql += "CREATE UNIQUE INDEX IF NOT EXISTS lf_offsets_key ON lf_offsets (pipeline, sink, topic, partition);\n";
+  sql +=
+      "CREATE UNIQUE INDEX IF NOT EXISTS lf_offsets_key ON lf_offsets (pipeline, sink, topic, "
+      "partition);\n";
   sql += TableDdl("lf_data_loss", {{"detected_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
                                    {"pipeline", "TEXT NOT NULL"},
                                    {"topic", "TEXT NOT NULL"},
@@ -82,7 +87,9 @@ absl::Status InternalTables(PGconn* conn) {
                                    {"\"offset\"", "BIGINT"},
                                    {"payload", "BYTEA"},
                                    {"error", "TEXT"}});
-  sql += "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_source_key ON dead_letters (topic, partition, \"offset\");\n";
+  sql +=
+      "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_source_key ON dead_letters (topic, "
+      "partition, \"offset\");\n";
   sql += TableDdl("lf_lake_files", {{"path", "TEXT NOT NULL"},
                                     {"dataset", "TEXT NOT NULL"},
                                     {"hour", "TIMESTAMP NOT NULL"},
@@ -119,12 +126,11 @@ absl::Status InternalTables(PGconn* conn) {
 }
 
 absl::Status WindowTable(PGconn* conn, const std::string& raw, const std::string& quoted) {
-  LF_RETURN_IF_ERROR(Exec(conn,
-                          TableDdl(quoted, {{"timestamp", "TIMESTAMP"},
-                                            {"id", "TEXT"},
-                                            {"value", "BIGINT"},
-                                            {"type", "TEXT"}}),
-                          fmt::format("provision: table {}", raw)));
+  LF_RETURN_IF_ERROR(Exec(
+      conn,
+      TableDdl(quoted,
+               {{"timestamp", "TIMESTAMP"}, {"id", "TEXT"}, {"value", "BIGINT"}, {"type", "TEXT"}}),
+      fmt::format("provision: table {}", raw)));
   return EnsureUniqueIndex(conn, raw, quoted, "window_key", "\"timestamp\", id, type");
 }
 
@@ -184,9 +190,11 @@ absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table) {
 }
 
 absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
-  LF_ASSIGN_OR_RETURN(std::string users, QuoteTableName(o.user_metadata_table, "--user-metadata-table"));
+  LF_ASSIGN_OR_RETURN(std::string users,
+                      QuoteTableName(o.user_metadata_table, "--user-metadata-table"));
   LF_ASSIGN_OR_RETURN(std::string bytes, QuoteTableName(o.bytes_table, "--bytes-table"));
-  LF_ASSIGN_OR_RETURN(std::string hourly, QuoteTableName(o.bytes_hourly_table, "--bytes-hourly-table"));
+  LF_ASSIGN_OR_RETURN(std::string hourly,
+                      QuoteTableName(o.bytes_hourly_table, "--bytes-hourly-table"));
   LF_ASSIGN_OR_RETURN(std::string quota,
                       QuoteTableName(o.user_quota_limit_table, "--user-quota-limit-table"));
   return InTransaction(conn, [&]() -> absl::Status {
@@ -201,12 +209,10 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
                             fmt::format("provision: table {}", o.user_quota_limit_table)));
     LF_RETURN_IF_ERROR(EnsureUniqueIndex(conn, o.user_quota_limit_table, quota, "hour_key",
                                          "\"timestamp\", email"));
-    LF_RETURN_IF_ERROR(Exec(conn,
-                            TableDdl(users, {{"id", "TEXT"},
-                                             {"name", "TEXT"},
-                                             {"email", "TEXT"},
-                                             {"quota", "BIGINT"}}),
-                            fmt::format("provision: table {}", o.user_metadata_table)));
+    LF_RETURN_IF_ERROR(Exec(
+        conn,
+        TableDdl(users, {{"id", "TEXT"}, {"name", "TEXT"}, {"email", "TEXT"}, {"quota", "BIGINT"}}),
+        fmt::format("provision: table {}", o.user_metadata_table)));
     LF_RETURN_IF_ERROR(EnsureUniqueIndex(conn, o.user_metadata_table, users, "id_key", "id"));
     if (views) LF_RETURN_IF_ERROR(Views(conn, bytes, hourly));
     // Adds the course's users that are missing; never overwrites a row someone changed.
@@ -215,12 +221,13 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
       values += fmt::format("{}('00000000-0000-0000-0000-0000000000{}', '{}', '{}@gmail.com', {})",
                             values.empty() ? "" : ", ", u.suffix, u.name, u.name, u.quota);
     }
-    return Exec(conn,
-                fmt::format("INSERT INTO {0} (id, name, email, quota) SELECT v.id, v.name, v.email, "
-                            "v.quota FROM (VALUES {1}) AS v(id, name, email, quota) WHERE NOT EXISTS "
-                            "(SELECT 1 FROM {0} u WHERE u.id = v.id)",
-                            users, values),
-                fmt::format("provision: load {}", o.user_metadata_table));
+    return Exec(
+        conn,
+        fmt::format("INSERT INTO {0} (id, name, email, quota) SELECT v.id, v.name, v.email, "
+                    "v.quota FROM (VALUES {1}) AS v(id, name, email, quota) WHERE NOT EXISTS "
+                    "(SELECT 1 FROM {0} u WHERE u.id = v.id)",
+                    users, values),
+        fmt::format("provision: load {}", o.user_metadata_table));
   });
 }
 

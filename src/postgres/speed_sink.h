@@ -12,7 +12,7 @@ namespace lf::postgres {
 
 struct SpeedSinkOptions {
   ConnTarget target;
-  std::string table = "bytes";          // window table (validated, quoted)
+  std::string table = "bytes";                // window table (validated, quoted)
   std::string pipeline = "lambdaflow-speed";  // progress namespace: the consumer group
   std::string topic = "devices";
 };

@@ -96,7 +96,8 @@ absl::Status SpeedJob::LoadCommitted(const std::vector<int32_t>& partitions) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(const std::vector<int32_t>& partitions) {
+absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
+    const std::vector<int32_t>& partitions) {
   last_activity_ = Clock::now();
   ever_assigned_ = true;
   auto backoff = std::chrono::milliseconds(500);
@@ -205,7 +206,9 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
     aggregator_.Add(filtered_, &late_);
   }
   if (lake_writer_ && batch_.size() > 0) {
-    if (absl::Status st = lake_writer_->Append(batch_, dictionaries_, lake_all ? std::span<const uint8_t>() : std::span<const uint8_t>(lake_keep_));
+    if (absl::Status st = lake_writer_->Append(
+            batch_, dictionaries_,
+            lake_all ? std::span<const uint8_t>() : std::span<const uint8_t>(lake_keep_));
         !st.ok()) {
       // The lake's offsets do not advance past rows it failed to write: drop its open files and
       // resume the lake from its committed offsets.
@@ -218,7 +221,8 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
         s.lake_next = s.lake_committed;
         s.lake_rows = 0;
         s.lake_dirty = false;
-        if (source_) (void)source_->Seek(static_cast<int32_t>(p), EarlierStart(s.next, s.lake_next));
+        if (source_)
+          (void)source_->Seek(static_cast<int32_t>(p), EarlierStart(s.next, s.lake_next));
       }
     }
   }
@@ -246,9 +250,9 @@ absl::Status SpeedJob::Flush() {
   for (size_t p = 0; p < partitions_.size(); ++p) {
     Partition& s = partitions_[p];
     if (!s.assigned || !s.dirty) continue;
-    flush.progress.push_back(pipeline::PartitionProgress{
-        static_cast<int32_t>(p), s.committed, s.next, s.max_event_time_s, s.events, s.bad,
-        late_[p], s.lost});
+    flush.progress.push_back(pipeline::PartitionProgress{static_cast<int32_t>(p), s.committed,
+                                                         s.next, s.max_event_time_s, s.events,
+                                                         s.bad, late_[p], s.lost});
   }
   if (flush.progress.empty()) return absl::OkStatus();
   if (source_) {
@@ -262,9 +266,9 @@ absl::Status SpeedJob::Flush() {
   const auto& metrics = aggregator_.metrics();
   flush.rows.reserve(deltas.size());
   for (const window::Delta& d : deltas) {
-    flush.rows.push_back(pipeline::WindowRow{
-        d.window_start_s, metrics[d.metric].name,
-        dictionaries_[metrics[d.metric].key].Name(d.key), d.value});
+    flush.rows.push_back(pipeline::WindowRow{d.window_start_s, metrics[d.metric].name,
+                                             dictionaries_[metrics[d.metric].key].Name(d.key),
+                                             d.value});
   }
   flush.dead_letters = std::move(dead_letters_);
   dead_letters_.clear();
@@ -370,7 +374,8 @@ absl::Status SpeedJob::MarkCompleteHours() {
     return absl::OkStatus();  // retried at the next roll
   }
   for (int64_t h : *hours) {
-    if (absl::Status st = lake::LakeWriter::MarkSuccess(lake_writer_->root(), lake_writer_->dataset(), h);
+    if (absl::Status st =
+            lake::LakeWriter::MarkSuccess(lake_writer_->root(), lake_writer_->dataset(), h);
         !st.ok()) {
       spdlog::error("{}", Message(st));
     } else {
@@ -404,12 +409,14 @@ absl::Status SpeedJob::RecoverLake() {
     keep.push_back(f.temp_path);
   }
   if (!published.empty()) {
-    spdlog::info("lake: published {} committed file(s) left unrenamed by an earlier run", published.size());
+    spdlog::info("lake: published {} committed file(s) left unrenamed by an earlier run",
+                 published.size());
     LF_RETURN_IF_ERROR(lake_sink_->MarkPublished(published));
   }
   lake::LakeWriter::RemoveOrphanTemps(root, lake_writer_->dataset(), keep);
   LF_ASSIGN_OR_RETURN(auto complete, lake_sink_->CompletedHours());
-  for (int64_t h : complete) LF_RETURN_IF_ERROR(lake::LakeWriter::MarkSuccess(root, lake_writer_->dataset(), h));
+  for (int64_t h : complete)
+    LF_RETURN_IF_ERROR(lake::LakeWriter::MarkSuccess(root, lake_writer_->dataset(), h));
   return absl::OkStatus();
 }
 
@@ -438,9 +445,10 @@ void SpeedJob::LogStatus() {
     for (const auto& [p, l] : source_->Lag()) lag += std::max<int64_t>(0, l);
   }
   int64_t wm = aggregator_.watermark_s();
-  spdlog::info("speed: {:.0f} msg/s, committed events {}, bad {}, late {}, lost {}, lag {}, watermark {}",
-               events_since_status_ / secs, summary_.events, summary_.bad, summary_.late,
-               summary_.lost, lag, wm == window::kNoWatermark ? "none" : FormatTime(FromUnixSeconds(wm)));
+  spdlog::info(
+      "speed: {:.0f} msg/s, committed events {}, bad {}, late {}, lost {}, lag {}, watermark {}",
+      events_since_status_ / secs, summary_.events, summary_.bad, summary_.late, summary_.lost, lag,
+      wm == window::kNoWatermark ? "none" : FormatTime(FromUnixSeconds(wm)));
   events_since_status_ = 0;
   last_status_ = now;
 }
@@ -471,7 +479,8 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
         break;
       }
       if (now - started >= std::chrono::minutes(1) + *options_.exit_when_idle) {
-        spdlog::warn("speed: no partition was assigned within a minute (is the topic there?); finishing");
+        spdlog::warn(
+            "speed: no partition was assigned within a minute (is the topic there?); finishing");
         break;
       }
     }

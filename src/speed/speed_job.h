@@ -57,7 +57,8 @@ class SpeedJob : public pipeline::PartitionListener {
   // again on restart).
   absl::StatusOr<SpeedSummary> Run(pipeline::RecordSource* source);
 
-  absl::StatusOr<std::map<int32_t, int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override;
+  absl::StatusOr<std::map<int32_t, int64_t>> OnAssigned(
+      const std::vector<int32_t>& partitions) override;
   void OnRevoked(const std::vector<int32_t>& partitions) override;
   void OnDataLoss(int32_t partition, int64_t from, int64_t to) override;
   void OnOffsetReset(int32_t partition, int64_t offset) override;

@@ -17,7 +17,8 @@ using pipeline::RawMessage;
 // The window table, dead letters and offsets of a sink, in memory, with the compare-and-set.
 class FakeSink : public pipeline::SpeedCommitSink {
  public:
-  absl::StatusOr<std::map<int32_t, CommittedPartition>> Load(const std::vector<int32_t>& ps) override {
+  absl::StatusOr<std::map<int32_t, CommittedPartition>> Load(
+      const std::vector<int32_t>& ps) override {
     std::map<int32_t, CommittedPartition> out;
     for (int32_t p : ps) out[p] = committed[p];
     return out;
@@ -27,7 +28,8 @@ class FakeSink : public pipeline::SpeedCommitSink {
     for (const auto& pr : f.progress)
       if (committed[pr.partition].next_offset != pr.expected_offset)
         return absl::AbortedError("offset moved");
-    for (const auto& r : f.rows) rows[{r.window_start_s, std::string(r.metric), std::string(r.key)}] += r.value;
+    for (const auto& r : f.rows)
+      rows[{r.window_start_s, std::string(r.metric), std::string(r.key)}] += r.value;
     for (const auto& d : f.dead_letters) dead[{d.partition, d.offset}] = d.payload;
     for (const auto& pr : f.progress) {
       committed[pr.partition].next_offset = pr.next_offset;
@@ -123,7 +125,8 @@ Dataset MakeDataset() {
     }
     int64_t ts = base + i * 2 + (i % 11 == 0 ? -400 : 0);  // some late arrivals
     int64_t bytes = 100 + i % 97;
-    std::string app = apps[i % 3], dev = fmt::format("dev{}", i % 7), ant = fmt::format("ant{}", i % 2);
+    std::string app = apps[i % 3], dev = fmt::format("dev{}", i % 7),
+                ant = fmt::format("ant{}", i % 2);
     v.push_back(Event(bytes, ts, app, dev, ant));
     int64_t w = ts / 300 * 300;
     d.expected[{w, "antenna_bytes_total", ant}] += bytes;
@@ -154,7 +157,8 @@ TEST(SpeedJobTest, TotalsDeadLettersAndOffsetsAreExact) {
   EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
   EXPECT_GT(summary->late, 0);
   EXPECT_EQ(summary->late, sink.late);
-  for (auto& [p, v] : d.partitions) EXPECT_EQ(sink.committed[p].next_offset, static_cast<int64_t>(v.size()));
+  for (auto& [p, v] : d.partitions)
+    EXPECT_EQ(sink.committed[p].next_offset, static_cast<int64_t>(v.size()));
 }
 
 TEST(SpeedJobTest, RestartResumesFromCommittedOffsetsWithoutDoubleCounting) {

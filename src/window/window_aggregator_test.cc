@@ -103,7 +103,7 @@ TEST(WindowAggregatorTest, LateEventCorrectsItsWindow) {
   w.AdvanceWatermark(At("10:06:00"));  // the 10:00 window is final
   b.clear();
   Push(&b, At("10:02:00"), 0, 5, 0, 0, /*partition=*/2);  // late: still counted, flagged
-  Push(&b, At("10:05:30"), 0, 1);                          // its window is still open
+  Push(&b, At("10:05:30"), 0, 1);                         // its window is still open
   std::vector<int64_t> late_by_partition(3);
   w.Add(b, &late_by_partition);
   auto t = Totals(w);
