@@ -7,7 +7,7 @@ import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Scope, query, withDuckDB } from '../lib/harness.mjs';
+import { Scope, query, withDuckDB, assertLakeExact } from '../lib/harness.mjs';
 import { unusualValidMessages, produceSpread, writeOracleLines } from '../lib/messages.mjs';
 
 const START = '2026-11-22T06:00:00Z';
@@ -20,46 +20,6 @@ after(() => scope.cleanup());
 afterEach((t) => scope.noteResult(t));
 
 const sqlList = (files) => files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
-
-// Per (hour start, antenna, app): [count, sum(bytes)] from the NDJSON files, by DuckDB.
-async function oracleHours(conn, ndjson) {
-  const r = await conn.runAndReadAll(`
-    SELECT (timestamp - (((timestamp % 3600) + 3600) % 3600))::VARCHAR AS h, antenna_id, app,
-           count(*)::VARCHAR, sum(bytes)::VARCHAR
-    FROM read_json([${sqlList(ndjson)}], format = 'newline_delimited',
-      columns = {bytes: 'BIGINT', timestamp: 'BIGINT', app: 'VARCHAR', id: 'VARCHAR', antenna_id: 'VARCHAR'})
-    GROUP BY ALL`);
-  return new Map(r.getRows().map(([h, a, app, n, s]) => [`${h}|${a}|${app}`, `${n}/${s}`]));
-}
-
-// The same from the lake, plus checks that the hive columns agree with the timestamps.
-async function lakeHours(conn, storage) {
-  const glob = `'${path.join(storage, 'devices/**/*.parquet')}'`;
-  const types = await conn.runAndReadAll(
-    `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${glob}, hive_partitioning = true))`);
-  const cols = Object.fromEntries(types.getRows());
-  assert.match(cols.timestamp, /^TIMESTAMP/, `timestamp must be typed as a timestamp, got ${cols.timestamp}`);
-  assert.equal(cols.bytes, 'BIGINT');
-  for (const c of ['app', 'id', 'antenna_id']) assert.equal(cols[c], 'VARCHAR', c);
-  for (const c of ['year', 'month', 'day', 'hour']) assert.ok(c in cols, `hive column ${c} missing`);
-  const mismatch = await conn.runAndReadAll(`
-    SELECT count(*)::VARCHAR FROM read_parquet(${glob}, hive_partitioning = true)
-    WHERE year <> extract(year FROM timestamp AT TIME ZONE 'UTC') OR month <> extract(month FROM timestamp AT TIME ZONE 'UTC')
-       OR day <> extract(day FROM timestamp AT TIME ZONE 'UTC') OR hour <> extract(hour FROM timestamp AT TIME ZONE 'UTC')`);
-  assert.equal(mismatch.getRows()[0][0], '0', 'every row sits in the partition directory of its event-time hour');
-  const r = await conn.runAndReadAll(`
-    SELECT (epoch(timestamp)::BIGINT - (((epoch(timestamp)::BIGINT % 3600) + 3600) % 3600))::VARCHAR, antenna_id, app,
-           count(*)::VARCHAR, sum(bytes)::VARCHAR
-    FROM read_parquet(${glob}, hive_partitioning = true) GROUP BY ALL`);
-  return new Map(r.getRows().map(([h, a, app, n, s]) => [`${h}|${a}|${app}`, `${n}/${s}`]));
-}
-
-function assertSameMaps(expected, actual, label) {
-  const problems = [];
-  for (const [k, v] of expected) if (actual.get(k) !== v) problems.push(`${k}: expected ${v}, got ${actual.get(k)}`);
-  for (const [k, v] of actual) if (!expected.has(k)) problems.push(`${k}: unexpected ${v}`);
-  assert.equal(problems.length, 0, `${label}: ${problems.length} differences, e.g.\n${problems.slice(0, 10).join('\n')}`);
-}
 
 test('the lake holds every valid event exactly once, readable by DuckDB as a hive-partitioned dataset', { timeout: 600000 }, async () => {
   const tmp = scope.tmpdir();
@@ -81,9 +41,7 @@ test('the lake holds every valid event exactly once, readable by DuckDB as a hiv
   const first = await scope.run(speedArgs, { timeoutMs: 240000 });
   assert.equal(first.code, 0, first.stderr);
 
-  await withDuckDB(async (conn) => {
-    assertSameMaps(await oracleHours(conn, [ndjson, extras]), await lakeHours(conn, storage), 'lake vs NDJSON');
-  });
+  await assertLakeExact(storage, [ndjson, extras]);
 
   // Hours wholly below the watermark are complete; the last hour (holding the newest event) is not.
   const hours = await query(pg.uri,
@@ -114,9 +72,7 @@ test('the lake holds every valid event exactly once, readable by DuckDB as a hiv
   const rerun = await query(pg.uri, `SELECT needs_rerun, late_rows FROM lf_lake_hours WHERE extract(epoch FROM hour)::bigint = $1`, [firstHour]);
   assert.deepEqual(rerun, [{ needs_rerun: true, late_rows: String(Number(lateBefore) + 1) }]);
   assert.equal(fs.readdirSync(path.join(storage, 'devices', ...hourDir(firstHour))).length, filesBefore + 1);
-  await withDuckDB(async (conn) => {
-    assertSameMaps(await oracleHours(conn, [ndjson, extras, lateFile]), await lakeHours(conn, storage), 'lake after the late event');
-  });
+  await assertLakeExact(storage, [ndjson, extras, lateFile], 'lake after the late event');
 
   // `lambdaflow lake count` agrees with DuckDB's count of the NDJSON.
   const count = await scope.run(['lake', 'count', '--storage', storage]);

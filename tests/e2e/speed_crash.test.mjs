@@ -6,9 +6,10 @@
 
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Scope, sleep, randomInt, oracleWindows, readWindowTable, readDeadLetters, compareTables,
+  Scope, sleep, randomInt, assertLakeExact, oracleWindows, readWindowTable, readDeadLetters, compareTables,
   compareDeadLetters, query, waitFor, WaitAbort,
 } from '../lib/harness.mjs';
 import {
@@ -116,4 +117,9 @@ test('speed killed by SIGKILL at random moments and restarted stays exact', { ti
   }
   const problems = compareDeadLetters(audit.expectedDeadLetters, await readDeadLetters(pg.uri), TOPIC);
   assert.deepEqual(problems, [], 'dead_letters must hold each bad message exactly once');
+  // The lake went through the same crashes: each valid event is in it exactly once, and no
+  // unfinished file is visible.
+  await assertLakeExact(storage, [ndjson, ndjson2, extras]);
+  assert.ok(!fs.readdirSync(storage, { recursive: true }).some((f) => /(^|\/)[^.][^/]*\.inprogress$/.test(f)),
+    'temporary files are hidden (dot-prefixed)');
 });

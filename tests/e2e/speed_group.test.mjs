@@ -5,7 +5,7 @@ import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  Scope, sleep, oracleWindows, readWindowTable, readDeadLetters, assertTableEquals, compareDeadLetters,
+  Scope, sleep, assertLakeExact, oracleWindows, readWindowTable, readDeadLetters, assertTableEquals, compareDeadLetters,
 } from '../lib/harness.mjs';
 import {
   badMessages, unusualValidMessages, lateMessages, produceSpread, writeOracleLines, auditTopic,
@@ -36,7 +36,7 @@ test('two speed processes in one group give the exact result', { timeout: 600000
   await produceSpread(broker.brokers, TOPIC, PARTITIONS, [...bad.slice(0, third), ...valid.slice(0, 10)], 0);
 
   const speedArgs = (i) => ['speed', '--brokers', broker.brokers, '--topic', TOPIC, '--pg', pg.uri,
-    '--storage', path.join(tmp, `storage${i}`), '--group', 'e2e-group', '--exit-when-idle', '8s'];
+    '--storage', path.join(tmp, 'storage'), '--group', 'e2e-group', '--exit-when-idle', '8s'];
   const speeds = [scope.start(speedArgs(1), { name: 'speed-1' }), scope.start(speedArgs(2), { name: 'speed-2' })];
   const sim = scope.start(['simulate', '--brokers', broker.brokers, '--topic', TOPIC, '--events', String(EVENTS),
     '--rate', String(RATE), '--interval', '2s', '--start', START, '--seed', '21', '--out', ndjson]);
@@ -63,6 +63,8 @@ test('two speed processes in one group give the exact result', { timeout: 600000
   assertTableEquals(expected, await readWindowTable(pg.uri));
   const problems = compareDeadLetters(audit.expectedDeadLetters, await readDeadLetters(pg.uri), TOPIC);
   assert.deepEqual(problems, [], 'dead_letters must hold each bad message exactly once');
+  // Both processes archive into one lake: every valid event exactly once.
+  await assertLakeExact(path.join(tmp, 'storage'), [ndjson, extras]);
 
   // Both processes did part of the work (the group shared the partitions).
   summaries.forEach((sum, i) => {

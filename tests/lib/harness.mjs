@@ -12,6 +12,7 @@
 // Everything a scope starts is stopped by cleanup(), also when a test failed; the logs of a scope
 // that saw a failure stay in tests/artifacts/<name>/, those of a passing one are removed.
 
+import assert from 'node:assert/strict';
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -606,4 +607,59 @@ export function preview(buf) {
 // Reads NDJSON lines (the simulator's --out) as strings.
 export function readLines(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+}
+
+// ---- the Parquet lake -------------------------------------------------------------------------
+
+const sqlFileList = (files) => files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+
+
+// Per (hour start, antenna, app): [count, sum(bytes)] from the NDJSON files, by DuckDB.
+async function oracleHours(conn, ndjson) {
+  const r = await conn.runAndReadAll(`
+    SELECT (timestamp - (((timestamp % 3600) + 3600) % 3600))::VARCHAR AS h, antenna_id, app,
+           count(*)::VARCHAR, sum(bytes)::VARCHAR
+    FROM read_json([${sqlFileList(ndjson)}], format = 'newline_delimited',
+      columns = {bytes: 'BIGINT', timestamp: 'BIGINT', app: 'VARCHAR', id: 'VARCHAR', antenna_id: 'VARCHAR'})
+    GROUP BY ALL`);
+  return new Map(r.getRows().map(([h, a, app, n, s]) => [`${h}|${a}|${app}`, `${n}/${s}`]));
+}
+
+// The same from the lake, plus checks that the hive columns agree with the timestamps.
+async function lakeHours(conn, storage) {
+  const glob = `'${path.join(storage, 'devices/**/*.parquet')}'`;
+  const types = await conn.runAndReadAll(
+    `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${glob}, hive_partitioning = true))`);
+  const cols = Object.fromEntries(types.getRows());
+  assert.match(cols.timestamp, /^TIMESTAMP/, `timestamp must be typed as a timestamp, got ${cols.timestamp}`);
+  assert.equal(cols.bytes, 'BIGINT');
+  for (const c of ['app', 'id', 'antenna_id']) assert.equal(cols[c], 'VARCHAR', c);
+  for (const c of ['year', 'month', 'day', 'hour']) assert.ok(c in cols, `hive column ${c} missing`);
+  const mismatch = await conn.runAndReadAll(`
+    SELECT count(*)::VARCHAR FROM read_parquet(${glob}, hive_partitioning = true)
+    WHERE year <> extract(year FROM timestamp AT TIME ZONE 'UTC') OR month <> extract(month FROM timestamp AT TIME ZONE 'UTC')
+       OR day <> extract(day FROM timestamp AT TIME ZONE 'UTC') OR hour <> extract(hour FROM timestamp AT TIME ZONE 'UTC')`);
+  assert.equal(mismatch.getRows()[0][0], '0', 'every row sits in the partition directory of its event-time hour');
+  const r = await conn.runAndReadAll(`
+    SELECT (epoch(timestamp)::BIGINT - (((epoch(timestamp)::BIGINT % 3600) + 3600) % 3600))::VARCHAR, antenna_id, app,
+           count(*)::VARCHAR, sum(bytes)::VARCHAR
+    FROM read_parquet(${glob}, hive_partitioning = true) GROUP BY ALL`);
+  return new Map(r.getRows().map(([h, a, app, n, s]) => [`${h}|${a}|${app}`, `${n}/${s}`]));
+}
+
+function assertSameMaps(expected, actual, label) {
+  const problems = [];
+  for (const [k, v] of expected) if (actual.get(k) !== v) problems.push(`${k}: expected ${v}, got ${actual.get(k)}`);
+  for (const [k, v] of actual) if (!expected.has(k)) problems.push(`${k}: unexpected ${v}`);
+  assert.equal(problems.length, 0, `${label}: ${problems.length} differences, e.g.\n${problems.slice(0, 10).join('\n')}`);
+}
+
+
+// Asserts that the lake under `storage` holds exactly the events of `ndjsonPaths` (per hour,
+// antenna and app: count and sum, by DuckDB on both sides), with hive columns matching the event
+// time and a real timestamp type.
+export async function assertLakeExact(storage, ndjsonPaths, label = 'lake vs NDJSON') {
+  await withDuckDB(async (conn) => {
+    assertSameMaps(await oracleHours(conn, ndjsonPaths), await lakeHours(conn, storage), label);
+  });
 }
