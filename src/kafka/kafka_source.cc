@@ -51,6 +51,7 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Open(
   rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::OnRebalance);
   LF_ASSIGN_OR_RETURN(source->rk_, NewClient(RD_KAFKA_CONSUMER, std::move(conf), "consumer"));
   rd_kafka_poll_set_consumer(source->rk_.get());
+  source->queue_.reset(rd_kafka_queue_get_consumer(source->rk_.get()));
 
   PartitionList topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), options.topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -136,18 +137,30 @@ void KafkaSource::HandleOffsetReset(int32_t partition) {
 absl::StatusOr<std::span<const pipeline::RawMessage>> KafkaSource::Poll(
     size_t max, std::chrono::milliseconds timeout) {
   DropBatch();
-  int wait_ms = static_cast<int>(timeout.count());
-  while (batch_.size() < max) {
-    rd_kafka_message_t* raw = rd_kafka_consumer_poll(rk_.get(), wait_ms);
-    if (!pending_error_.ok()) {
-      if (raw) rd_kafka_message_destroy(raw);
-      absl::Status e = pending_error_;
-      pending_error_ = absl::OkStatus();
-      return e;
+  if (max == 0) return std::span<const pipeline::RawMessage>(batch_);
+  // Wait for the first message with consumer_poll (it also serves rebalances and keeps idle
+  // latency low), then take whatever else is already queued in one call: per-message polling
+  // costs about 0.2 us more per event (bench/README.md).
+  raw_.resize(max);
+  size_t got = 0;
+  if (rd_kafka_message_t* first =
+          rd_kafka_consumer_poll(rk_.get(), static_cast<int>(timeout.count()))) {
+    raw_[0] = first;
+    got = 1;
+    if (max > 1) {
+      ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, raw_.data() + 1, max - 1);
+      if (n > 0) got += static_cast<size_t>(n);
     }
-    if (!raw) break;
-    wait_ms = 0;  // only the first call waits; then drain what is already queued
-    KafkaMessage m(raw);
+  }
+  incoming_.clear();
+  for (size_t i = 0; i < got; ++i) incoming_.emplace_back(raw_[i]);
+  if (!pending_error_.ok()) {
+    incoming_.clear();
+    absl::Status e = pending_error_;
+    pending_error_ = absl::OkStatus();
+    return e;
+  }
+  for (KafkaMessage& m : incoming_) {
     if (m->err) {
       if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
           m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
@@ -170,6 +183,7 @@ absl::StatusOr<std::span<const pipeline::RawMessage>> KafkaSource::Poll(
         std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0)});
     held_.push_back(std::move(m));
   }
+  incoming_.clear();
   return std::span<const pipeline::RawMessage>(batch_);
 }
 

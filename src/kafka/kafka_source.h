@@ -53,6 +53,13 @@ class KafkaSource : public pipeline::RecordSource {
   SourceOptions options_;
   pipeline::PartitionListener* listener_;
   KafkaClient rk_;
+  struct QueueDeleter {
+    void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+  };
+  // The consumer's queue, for batch draining; released before rk_ (declared after it).
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue_;
+  std::vector<rd_kafka_message_t*> raw_;  // scratch for one Poll
+  std::vector<KafkaMessage> incoming_;
   bool closed_ = false;
   absl::Status pending_error_;
   // Next offset expected per assigned partition; kNoOffset: from the earliest, not yet known.
