@@ -23,7 +23,7 @@ class StringInterner {
   // The id of `s`, or -1 when unknown.
   int64_t Find(std::string_view s) const {
     auto it = ids_.find(s);
-    return it == ids_.end() ? -1 : it->second;
+    return it == ids_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
   }
   std::string_view Name(uint32_t id) const { return names_[id]; }
   size_t size() const { return names_.size(); }
