@@ -1,6 +1,7 @@
 #include "kafka/embedded_broker.h"
 
 #include <algorithm>
+#include <iterator>
 #include <chrono>
 #include <map>
 #include <set>
@@ -158,9 +159,15 @@ TEST(EmbeddedBrokerTest, TwoConsumersInOneGroupShareThePartitionsAndCommitsResum
     TestConsumer a(broker->address(), "group", "shared");
     TestConsumer b(broker->address(), "group", "shared");
     auto deadline = Clock::now() + std::chrono::seconds(60);
-    // Wait until both hold a share (a rebalance hands partitions around), then drain.
-    while (Clock::now() < deadline && (a.Assigned().empty() || b.Assigned().empty() ||
-                                       got_a.size() + got_b.size() < sent.size())) {
+    // Wait until both hold a share (a rebalance hands partitions around), then drain until every
+    // distinct message arrived (a rebalance may deliver some twice: at-least-once).
+    auto distinct = [&] {
+      std::set<std::string> u(got_a.begin(), got_a.end());
+      u.insert(got_b.begin(), got_b.end());
+      return u.size();
+    };
+    while (Clock::now() < deadline &&
+           (a.Assigned().empty() || b.Assigned().empty() || distinct() < sent.size())) {
       a.PollOnce(&got_a, &parts_a);
       b.PollOnce(&got_b, &parts_b);
     }
@@ -183,7 +190,8 @@ TEST(EmbeddedBrokerTest, TwoConsumersInOneGroupShareThePartitionsAndCommitsResum
   got.erase(std::unique(got.begin(), got.end()), got.end());
   EXPECT_EQ(got, sent);
 
-  // The group resumes from its committed offsets: a newcomer sees only the new messages.
+  // The group resumes from its committed offsets: a newcomer sees every new message and none of
+  // the 2000 old ones but the few a late rebalance may leave uncommitted (at-least-once).
   std::vector<std::string> more = ProduceKeyed(broker->address(), "shared", 50, 100000);
   TestConsumer c(broker->address(), "group", "shared");
   std::vector<std::string> got_c;
@@ -191,8 +199,14 @@ TEST(EmbeddedBrokerTest, TwoConsumersInOneGroupShareThePartitionsAndCommitsResum
   while (got_c.size() < more.size() && Clock::now() < deadline) c.PollOnce(&got_c);
   for (int i = 0; i < 10; ++i) c.PollOnce(&got_c);  // anything extra would show up here
   std::sort(got_c.begin(), got_c.end());
+  got_c.erase(std::unique(got_c.begin(), got_c.end()), got_c.end());
   std::sort(more.begin(), more.end());
-  EXPECT_EQ(got_c, more);
+  std::vector<std::string> missing;
+  std::set_difference(more.begin(), more.end(), got_c.begin(), got_c.end(),
+                      std::back_inserter(missing));
+  EXPECT_THAT(missing, ::testing::IsEmpty());
+  EXPECT_LT(got_c.size(), more.size() + 100)
+      << "the newcomer re-read most old messages: commits lost";
 }
 
 TEST(EmbeddedBrokerTest, RetentionKeepsAboutFiveMegabytesPerPartition) {
