@@ -8,7 +8,7 @@
 #
 # Environment: BUILD (build dir with lambdaflow and the bench targets, default build/bench),
 # EVENTS (2000000), ROUNDS (3), PARTITIONS (64), DEVICES (20), ANTENNAS (5), SEED (1),
-# PHASES (bare,bare-batch,speed-pg,speed-null,proto-pg,proto-null; see speed_vs_librdkafka.cc),
+# PHASES (bare,bare-batch,speed-pg,speed-null; see speed_vs_librdkafka.cc),
 # SIM_PROPS (extra producer properties for simulate, e.g. "linger.ms=1000": the embedded broker
 # returns ONE producer batch per partition per fetch, so the producer's batch size bounds what any
 # consumer can read from it; see README.md), CONSUMER_PROPS (extra consumer properties for every
@@ -26,7 +26,7 @@ sim_props=()
 for kv in ${SIM_PROPS:-}; do sim_props+=(-X "$kv"); done
 consumer_props=()
 for kv in ${CONSUMER_PROPS:-}; do consumer_props+=(-X "$kv"); done
-phases=${PHASES:-bare,bare-batch,speed-pg,speed-null,proto-pg,proto-null}
+phases=${PHASES:-bare,bare-batch,speed-pg,speed-null}
 lambdaflow=$build/src/cli/lambdaflow
 bench=$build/bench/speed_vs_librdkafka_bench
 for b in "$lambdaflow" "$bench"; do

@@ -16,8 +16,7 @@
 //   bare-batch  the same, but draining the queue with rd_kafka_consume_batch_queue
 //   speed-pg    KafkaSource + SpeedJob + PgSpeedSink (a new group and a new window table)
 //   speed-null  KafkaSource + SpeedJob + a sink that accepts every flush (no PostgreSQL)
-//   proto-pg    bench/proto/BatchKafkaSource + SpeedJob + PgSpeedSink
-//   proto-null  bench/proto/BatchKafkaSource + SpeedJob + null sink
+//   (the batch-draining source prototyped here earlier is now KafkaSource itself)
 //
 // Timing: from the first message received to the moment the N-th message was consumed (bare) or
 // committed (speed: the source wrapper requests shutdown once N messages were handed out; SpeedJob
@@ -46,7 +45,6 @@
 #include "pipeline/record_source.h"
 #include "postgres/conninfo.h"
 #include "postgres/speed_sink.h"
-#include "proto/batch_kafka_source.h"
 #include "spdlog/spdlog.h"
 #include "speed/speed_job.h"
 
@@ -265,7 +263,6 @@ class CountingSource : public pipeline::RecordSource {
 
 void RunSpeed(const Flags& f, const std::string& phase, int round, PhaseResult* r) {
   const bool use_pg = phase.ends_with("-pg");
-  const bool use_proto = phase.starts_with("proto");
   const std::string name = UniqueName(phase, round);
   std::unique_ptr<pipeline::SpeedCommitSink> inner;
   if (use_pg) {
@@ -293,11 +290,7 @@ void RunSpeed(const Flags& f, const std::string& phase, int round, PhaseResult* 
   so.group = name;
   so.overrides = f.overrides;
   std::unique_ptr<pipeline::RecordSource> source;
-  if (use_proto) {
-    auto s = proto::BatchKafkaSource::Open(so, &job);
-    if (!s.ok()) return SetError(r, Message(s.status()));
-    source = std::move(*s);
-  } else {
+  {
     auto s = kafka::KafkaSource::Open(so, &job);
     if (!s.ok()) return SetError(r, Message(s.status()));
     source = std::move(*s);
@@ -566,7 +559,7 @@ int main(int argc, char** argv) {
           stderr,
           "usage: speed_vs_librdkafka_bench --brokers HOST:PORT --topic T --events N --pg URI\n"
           "         [--rounds 3] [--phases "
-          "bare,bare-batch,speed-pg,speed-null,proto-pg,proto-null]\n"
+          "bare,bare-batch,speed-pg,speed-null]\n"
           "         [--idle-timeout 60] [--broker-pid PID] [-X consumer.property=value ...]\n");
       return 2;
     }

@@ -1,8 +1,8 @@
 #include "kafka/embedded_broker.h"
 
 #include <algorithm>
-#include <iterator>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
