@@ -59,8 +59,7 @@ absl::Status PgBatchStore::Replace(const pipeline::HourResult& result, int64_t m
                                    int64_t duration_ms) {
   PGconn* c = conn_.get();
   std::string h = std::to_string(result.hour_s);
-  LF_RETURN_IF_ERROR(Exec(c, "BEGIN", "batch: begin"));
-  auto body = [&]() -> absl::Status {
+  return InTransaction(c, "batch", [&]() -> absl::Status {
     const std::string at = "to_timestamp($1::bigint) AT TIME ZONE 'UTC'";
     LF_RETURN_IF_ERROR(
         Query(c, fmt::format("DELETE FROM {} WHERE \"timestamp\" = {}", hourly_, at), {h.c_str()},
@@ -125,11 +124,8 @@ absl::Status PgBatchStore::Replace(const pipeline::HourResult& result, int64_t m
             .status());
     LF_RETURN_IF_ERROR(
         Query(c, "SELECT pg_notify('lf_batch', $1)", {h.c_str()}, "batch: notify").status());
-    return Exec(c, "COMMIT", "batch: commit");
-  };
-  absl::Status st = body();
-  if (!st.ok() && !ConnectionLost(c)) (void)Exec(c, "ROLLBACK", "batch: rollback");
-  return st;
+    return absl::OkStatus();
+  });
 }
 
 absl::Status PgBatchStore::RecordFailure(int64_t hour_s, const std::string& error,

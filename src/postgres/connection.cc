@@ -1,6 +1,7 @@
 #include "postgres/connection.h"
 
 #include "common/status.h"
+#include "spdlog/spdlog.h"
 
 namespace lf::postgres {
 namespace {
@@ -62,5 +63,26 @@ absl::StatusOr<PgResult> Query(PGconn* conn, std::string_view sql,
 }
 
 bool ConnectionLost(PGconn* conn) { return PQstatus(conn) != CONNECTION_OK; }
+
+absl::Status EnsureConnected(PGconn* conn, const ConnTarget& target) {
+  if (!ConnectionLost(conn)) return absl::OkStatus();
+  PQreset(conn);
+  if (ConnectionLost(conn)) {
+    return Unavailable("postgres: connection to {} lost and reconnect failed: {}", target.display,
+                       LastError(conn));
+  }
+  spdlog::info("postgres: reconnected to {}", target.display);
+  return absl::OkStatus();
+}
+
+absl::Status InTransaction(PGconn* conn, std::string_view what,
+                           const std::function<absl::Status()>& body) {
+  LF_RETURN_IF_ERROR(Exec(conn, "BEGIN", fmt::format("{}: begin", what)));
+  absl::Status st = body();
+  if (st.ok()) st = Exec(conn, "COMMIT", fmt::format("{}: commit", what));
+  if (!st.ok() && !ConnectionLost(conn))
+    (void)Exec(conn, "ROLLBACK", fmt::format("{}: rollback", what));
+  return st;
+}
 
 }  // namespace lf::postgres

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,5 +35,14 @@ absl::StatusOr<PgResult> Query(PGconn* conn, std::string_view sql,
 
 // True when the error means the connection itself is gone (retry after reconnecting).
 bool ConnectionLost(PGconn* conn);
+
+// Reconnects `conn` once if it was lost; Unavailable (naming `target`, never its password) when
+// that fails.
+absl::Status EnsureConnected(PGconn* conn, const ConnTarget& target);
+
+// Runs `body` between BEGIN and COMMIT. On any error it rolls back (when the connection is still
+// up, so it stays usable) and returns the error; `what` names the action in errors.
+absl::Status InTransaction(PGconn* conn, std::string_view what,
+                           const std::function<absl::Status()>& body);
 
 }  // namespace lf::postgres

@@ -20,33 +20,19 @@ PgLakeSink::PgLakeSink(LakeSinkOptions options, PgConn conn)
       key_{options_.pipeline, "lake", options_.topic},
       conn_(std::move(conn)) {}
 
-absl::Status PgLakeSink::EnsureConnected() {
-  if (!ConnectionLost(conn_.get())) return absl::OkStatus();
-  PQreset(conn_.get());
-  if (ConnectionLost(conn_.get())) {
-    return Unavailable("postgres: connection to {} lost and reconnect failed: {}",
-                       options_.target.display, PQerrorMessage(conn_.get()));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::map<int32_t, pipeline::CommittedPartition>> PgLakeSink::Load(
     const std::vector<int32_t>& partitions) {
-  LF_RETURN_IF_ERROR(EnsureConnected());
+  LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
   return LoadOffsets(conn_.get(), key_, partitions);
 }
 
 absl::Status PgLakeSink::Commit(const pipeline::LakeFlush& flush) {
-  LF_RETURN_IF_ERROR(EnsureConnected());
-  absl::Status st = CommitOnce(flush);
-  if (!st.ok() && !ConnectionLost(conn_.get()))
-    (void)Exec(conn_.get(), "ROLLBACK", "lake commit: rollback");
-  return st;
+  LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
+  return InTransaction(conn_.get(), "lake commit", [&] { return CommitBody(flush); });
 }
 
-absl::Status PgLakeSink::CommitOnce(const pipeline::LakeFlush& flush) {
+absl::Status PgLakeSink::CommitBody(const pipeline::LakeFlush& flush) {
   PGconn* c = conn_.get();
-  LF_RETURN_IF_ERROR(Exec(c, "BEGIN", "lake commit: begin"));
   LF_RETURN_IF_ERROR(LockAndCheckOffsets(c, key_, flush.progress));
   if (!flush.files.empty()) {
     SqlArray paths, temps, hours, rows, bytes;
@@ -88,12 +74,12 @@ absl::Status PgLakeSink::CommitOnce(const pipeline::LakeFlush& flush) {
   LF_RETURN_IF_ERROR(Query(c, "SELECT pg_notify('lf_lake', $1)", {options_.pipeline.c_str()},
                            "lake commit: notify lf_lake")
                          .status());
-  return Exec(c, "COMMIT", "lake commit: commit");
+  return absl::OkStatus();
 }
 
 absl::Status PgLakeSink::MarkPublished(const std::vector<pipeline::LakeFile>& files) {
   if (files.empty()) return absl::OkStatus();
-  LF_RETURN_IF_ERROR(EnsureConnected());
+  LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
   SqlArray paths;
   for (const auto& f : files) paths.AddText(f.path);
   return Query(conn_.get(),
@@ -103,7 +89,7 @@ absl::Status PgLakeSink::MarkPublished(const std::vector<pipeline::LakeFile>& fi
 }
 
 absl::StatusOr<std::vector<pipeline::LakeFile>> PgLakeSink::Unpublished() {
-  LF_RETURN_IF_ERROR(EnsureConnected());
+  LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
   LF_ASSIGN_OR_RETURN(PgResult r,
                       Query(conn_.get(),
                             "SELECT extract(epoch from hour)::bigint, path, temp_path, rows, bytes "
@@ -119,7 +105,7 @@ absl::StatusOr<std::vector<pipeline::LakeFile>> PgLakeSink::Unpublished() {
 }
 
 absl::StatusOr<std::vector<int64_t>> PgLakeSink::CompleteHours(int64_t lateness_s, int64_t idle_s) {
-  LF_RETURN_IF_ERROR(EnsureConnected());
+  LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
   std::string lateness = std::to_string(lateness_s), idle = std::to_string(idle_s);
   // Lake-wide watermark: the slowest partition among those still active (input in the last
   // idle_s seconds, or data the lake has not committed yet), else the newest of all.
@@ -148,7 +134,7 @@ absl::StatusOr<std::vector<int64_t>> PgLakeSink::CompleteHours(int64_t lateness_
 }
 
 absl::StatusOr<std::vector<int64_t>> PgLakeSink::CompletedHours() {
-  LF_RETURN_IF_ERROR(EnsureConnected());
+  LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
   LF_ASSIGN_OR_RETURN(PgResult r,
                       Query(conn_.get(),
                             "SELECT extract(epoch from hour)::bigint FROM lf_lake_hours "

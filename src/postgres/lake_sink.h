@@ -37,8 +37,8 @@ class PgLakeSink : public pipeline::LakeCommitSink {
 
  private:
   PgLakeSink(LakeSinkOptions options, PgConn conn);
-  absl::Status EnsureConnected();
-  absl::Status CommitOnce(const pipeline::LakeFlush& flush);
+  // The statements of one lake commit, inside the caller's transaction.
+  absl::Status CommitBody(const pipeline::LakeFlush& flush);
 
   LakeSinkOptions options_;
   OffsetsKey key_;

@@ -166,24 +166,23 @@ FROM batch b FULL OUTER JOIN (SELECT * FROM speed WHERE "timestamp" IN (SELECT h
   return Exec(conn, sql, "provision: views bytes_hourly_lambda and speed_batch_diff");
 }
 
-absl::Status InTransaction(PGconn* conn, const std::function<absl::Status()>& body) {
-  LF_RETURN_IF_ERROR(Exec(conn, "BEGIN", "provision: begin"));
-  auto st = Exec(conn, kLock, "provision: advisory lock");
-  if (st.ok()) st = body();
-  if (st.ok()) return Exec(conn, "COMMIT", "provision: commit");
-  (void)Exec(conn, "ROLLBACK", "provision: rollback");
-  return st;
+// One transaction holding the schema advisory lock.
+absl::Status Serialized(PGconn* conn, const std::function<absl::Status()>& body) {
+  return InTransaction(conn, "provision", [&]() -> absl::Status {
+    LF_RETURN_IF_ERROR(Exec(conn, kLock, "provision: advisory lock"));
+    return body();
+  });
 }
 
 }  // namespace
 
 absl::Status EnsureLakeTables(PGconn* conn) {
-  return InTransaction(conn, [&] { return InternalTables(conn); });
+  return Serialized(conn, [&] { return InternalTables(conn); });
 }
 
 absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table) {
   LF_ASSIGN_OR_RETURN(std::string quoted, QuoteTableName(table, "--table"));
-  return InTransaction(conn, [&]() -> absl::Status {
+  return Serialized(conn, [&]() -> absl::Status {
     LF_RETURN_IF_ERROR(InternalTables(conn));
     return WindowTable(conn, table, quoted);
   });
@@ -197,7 +196,7 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
                       QuoteTableName(o.bytes_hourly_table, "--bytes-hourly-table"));
   LF_ASSIGN_OR_RETURN(std::string quota,
                       QuoteTableName(o.user_quota_limit_table, "--user-quota-limit-table"));
-  return InTransaction(conn, [&]() -> absl::Status {
+  return Serialized(conn, [&]() -> absl::Status {
     LF_RETURN_IF_ERROR(InternalTables(conn));
     LF_RETURN_IF_ERROR(WindowTable(conn, o.bytes_table, bytes));
     LF_RETURN_IF_ERROR(WindowTable(conn, o.bytes_hourly_table, hourly));

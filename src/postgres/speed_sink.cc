@@ -23,36 +23,19 @@ PgSpeedSink::PgSpeedSink(SpeedSinkOptions options, std::string quoted_table, PgC
       key_{options_.pipeline, "pg:" + options_.table, options_.topic},
       conn_(std::move(conn)) {}
 
-absl::Status PgSpeedSink::EnsureConnected() {
-  if (conn_ && !ConnectionLost(conn_.get())) return absl::OkStatus();
-  PQreset(conn_.get());
-  if (ConnectionLost(conn_.get())) {
-    return Unavailable("postgres: connection to {} lost and reconnect failed: {}",
-                       options_.target.display, PQerrorMessage(conn_.get()));
-  }
-  spdlog::info("postgres: reconnected to {}", options_.target.display);
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::map<int32_t, pipeline::CommittedPartition>> PgSpeedSink::Load(
     const std::vector<int32_t>& partitions) {
-  LF_RETURN_IF_ERROR(EnsureConnected());
+  LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
   return LoadOffsets(conn_.get(), key_, partitions);
 }
 
 absl::Status PgSpeedSink::Commit(const pipeline::SpeedFlush& flush) {
-  LF_RETURN_IF_ERROR(EnsureConnected());
-  absl::Status st = CommitOnce(flush);
-  if (!st.ok()) {
-    // Leave the connection usable for the next try; ROLLBACK is a no-op outside a transaction.
-    if (!ConnectionLost(conn_.get())) (void)Exec(conn_.get(), "ROLLBACK", "flush: rollback");
-  }
-  return st;
+  LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
+  return InTransaction(conn_.get(), "flush", [&] { return CommitBody(flush); });
 }
 
-absl::Status PgSpeedSink::CommitOnce(const pipeline::SpeedFlush& flush) {
+absl::Status PgSpeedSink::CommitBody(const pipeline::SpeedFlush& flush) {
   PGconn* c = conn_.get();
-  LF_RETURN_IF_ERROR(Exec(c, "BEGIN", "flush: begin"));
   LF_RETURN_IF_ERROR(LockAndCheckOffsets(c, key_, flush.progress));
 
   if (!flush.rows.empty()) {
@@ -117,8 +100,6 @@ absl::Status PgSpeedSink::CommitOnce(const pipeline::SpeedFlush& flush) {
   LF_RETURN_IF_ERROR(Query(c, "SELECT pg_notify('lf_speed', $1)", {options_.pipeline.c_str()},
                            "flush: notify lf_speed")
                          .status());
-  LF_RETURN_IF_ERROR(Exec(c, "COMMIT", "flush: commit"));
-  rows_written_ += static_cast<int64_t>(flush.rows.size());
   return absl::OkStatus();
 }
 

@@ -29,19 +29,15 @@ class PgSpeedSink : public pipeline::SpeedCommitSink {
       const std::vector<int32_t>& partitions) override;
   absl::Status Commit(const pipeline::SpeedFlush& flush) override;
 
-  // Rows inserted or updated in the window table by all commits so far.
-  int64_t rows_written() const { return rows_written_; }
-
  private:
   PgSpeedSink(SpeedSinkOptions options, std::string quoted_table, PgConn conn);
-  absl::Status EnsureConnected();
-  absl::Status CommitOnce(const pipeline::SpeedFlush& flush);
+  // The statements of one flush, inside the caller's transaction.
+  absl::Status CommitBody(const pipeline::SpeedFlush& flush);
 
   SpeedSinkOptions options_;
   std::string quoted_table_;
   OffsetsKey key_;
   PgConn conn_;
-  int64_t rows_written_ = 0;
 };
 
 }  // namespace lf::postgres
