@@ -50,6 +50,11 @@ struct ColumnView {
 // One column as read: values of the column's physical type, one slot per row (a null row holds a
 // zero value or empty string). FLOAT is widened to double; FIXED_LEN_BYTE_ARRAY and INT96 are
 // returned as byte strings.
+//
+// Byte strings read with ReaderOptions::byte_array_indices come back `indexed`: `offsets`/`bytes`
+// then hold a table of values — entry 0 the empty string (for null rows), then the chunk's
+// dictionary, then the values of any pages that are not dictionary-encoded — and row i's value is
+// table entry indices[i]. Entries are not necessarily distinct. StringAt works in both forms.
 struct ColumnData {
   Type physical = Type::kInt64;
   std::vector<int32_t> int32s;
@@ -57,15 +62,21 @@ struct ColumnData {
   std::vector<double> doubles;
   std::vector<uint8_t> bools;
   // Byte arrays: value i is bytes[offsets[i], offsets[i + 1]); offsets has size() + 1 entries.
+  // When `indexed`, these are the table's entries instead.
   std::vector<uint64_t> offsets{0};
   std::string bytes;
+  bool indexed = false;
+  std::vector<uint32_t> indices;  // one per row when `indexed`
   // Empty for a required column; otherwise one entry per row, 0 = null.
   std::vector<uint8_t> valid;
   size_t num_rows = 0;
 
   bool IsNull(size_t i) const { return !valid.empty() && valid[i] == 0; }
-  std::string_view StringAt(size_t i) const {
-    return std::string_view(bytes).substr(offsets[i], offsets[i + 1] - offsets[i]);
+  std::string_view StringAt(size_t i) const { return Entry(indexed ? indices[i] : i); }
+  // Byte-array entries: the values of the rows, or the table when `indexed`.
+  size_t EntryCount() const { return offsets.size() - 1; }
+  std::string_view Entry(size_t k) const {
+    return std::string_view(bytes).substr(offsets[k], offsets[k + 1] - offsets[k]);
   }
 };
 

@@ -69,14 +69,36 @@ std::string ValidFile() {
   return bytes;
 }
 
-// Opens and reads every column of every row group; returns the first error.
+// Opens and reads every column of every row group, once as values and once with strings as a
+// table plus indices (ReaderOptions::byte_array_indices); returns the first error. Both readings
+// must fail or succeed alike (but for the materializing one's size limit), and agree on every
+// string when they succeed.
 absl::Status ReadAll(const std::string& path, const ReaderOptions& options = {}) {
+  ReaderOptions indexed_options = options;
+  indexed_options.byte_array_indices = true;
   auto r = ParquetReader::Open(path, options);
   if (!r.ok()) return r.status();
+  auto ri = ParquetReader::Open(path, indexed_options);
+  EXPECT_TRUE(ri.ok()) << ri.status();
+  if (!ri.ok()) return ri.status();
+  ColumnData indexed;
   for (int g = 0; g < (*r)->num_row_groups(); ++g) {
     for (int c = 0; c < static_cast<int>((*r)->columns().size()); ++c) {
       auto col = (*r)->ReadColumn(g, c);
+      absl::Status si = (*ri)->ReadColumn(g, c, &indexed);
+      // Only materializing can exceed max_column_bytes; otherwise both fail alike.
+      EXPECT_TRUE(col.ok() == si.ok() || absl::IsResourceExhausted(col.status()))
+          << "row group " << g << " column " << c << ": " << col.status() << " / indexed: " << si;
       if (!col.ok()) return col.status();
+      if (!si.ok()) return si;
+      EXPECT_EQ(col->num_rows, indexed.num_rows);
+      if (!indexed.indexed || col->num_rows != indexed.num_rows) continue;
+      for (size_t i = 0; i < col->num_rows; ++i) {
+        if (col->StringAt(i) != indexed.StringAt(i)) {
+          ADD_FAILURE() << "row group " << g << " column " << c << " row " << i << " differs";
+          break;
+        }
+      }
     }
   }
   return absl::OkStatus();

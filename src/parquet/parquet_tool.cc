@@ -2,9 +2,10 @@
 //
 //   parquet_tool meta FILE                      footer as JSON
 //   parquet_tool pages FILE                     page headers per column chunk as NDJSON
-//   parquet_tool dump FILE [--columns a,b] [--limit N] [--row-group G]
+//   parquet_tool dump FILE [--columns a,b] [--limit N] [--row-group G] [--indexed]
 //                                               rows as NDJSON (int64 as numbers, timestamps as
-//                                               integers in the file's unit, NaN/Inf as strings)
+//                                               integers in the file's unit, NaN/Inf as strings);
+//                                               --indexed reads strings as table + indices
 //   parquet_tool write-ndjson IN OUT [--schema name:type[?],...] [--codec zstd|snappy|gzip|none]
 //                [--row-group-rows N] [--page-bytes N] [--no-dictionary] [--v2]
 //                                               NDJSON rows to Parquet; types int64, int32,
@@ -137,8 +138,11 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return parts;
 }
 
-int Dump(const std::string& path, const std::string& columns_arg, int64_t limit, int only_group) {
-  auto r = ParquetReader::Open(path);
+int Dump(const std::string& path, const std::string& columns_arg, int64_t limit, int only_group,
+         bool indexed) {
+  ReaderOptions options;
+  options.byte_array_indices = indexed;
+  auto r = ParquetReader::Open(path, options);
   if (!r.ok()) {
     std::cerr << Message(r.status()) << "\n";
     return 1;
@@ -330,12 +334,13 @@ absl::Status WriteNdjson(const std::string& in_path, const std::string& out_path
 }
 
 int Usage() {
-  std::cerr << "usage: parquet_tool meta FILE\n"
-               "       parquet_tool pages FILE\n"
-               "       parquet_tool dump FILE [--columns a,b] [--limit N] [--row-group G]\n"
-               "       parquet_tool write-ndjson IN OUT [--schema name:type[?],...] "
-               "[--codec zstd|snappy|gzip|none] [--row-group-rows N] [--page-bytes N] "
-               "[--no-dictionary] [--v2]\n";
+  std::cerr
+      << "usage: parquet_tool meta FILE\n"
+         "       parquet_tool pages FILE\n"
+         "       parquet_tool dump FILE [--columns a,b] [--limit N] [--row-group G] [--indexed]\n"
+         "       parquet_tool write-ndjson IN OUT [--schema name:type[?],...] "
+         "[--codec zstd|snappy|gzip|none] [--row-group-rows N] [--page-bytes N] "
+         "[--no-dictionary] [--v2]\n";
   return 2;
 }
 
@@ -346,7 +351,7 @@ int Main(int argc, char** argv) {
   std::string columns, schema_arg, codec = "zstd";
   int64_t limit = -1, row_group_rows = 1'000'000, page_bytes = 1 << 20;
   int row_group = -1;
-  bool dictionary = true, v2 = false;
+  bool dictionary = true, v2 = false, indexed = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -368,12 +373,14 @@ int Main(int argc, char** argv) {
       dictionary = false;
     else if (a == "--v2")
       v2 = true;
+    else if (a == "--indexed")
+      indexed = true;
     else
       pos.push_back(a);
   }
   if (cmd == "meta" && pos.size() == 1) return Meta(pos[0]);
   if (cmd == "pages" && pos.size() == 1) return Pages(pos[0]);
-  if (cmd == "dump" && pos.size() == 1) return Dump(pos[0], columns, limit, row_group);
+  if (cmd == "dump" && pos.size() == 1) return Dump(pos[0], columns, limit, row_group, indexed);
   if (cmd == "write-ndjson" && pos.size() == 2) {
     auto schema = ParseSchema(schema_arg);
     if (!schema.ok()) {

@@ -179,6 +179,17 @@ absl::Status GatherDictionary(const ColumnData& dict, const std::vector<uint32_t
   return absl::OkStatus();
 }
 
+// Decodes `count` dictionary indices (bit width byte, then RLE/bit-packed runs) into out[0..count).
+absl::Status DecodeDictionaryIndices(const uint8_t* p, size_t size, size_t count, uint32_t* out) {
+  if (count == 0) return absl::OkStatus();
+  if (size < 1) return DataLoss("dictionary indices: missing bit width");
+  int bw = p[0];
+  if (bw > 32) return DataLoss("dictionary indices: bit width {} > 32", bw);
+  RleBitPackedDecoder dec(p + 1, size - 1, bw);
+  absl::Status s = dec.Get(out, count);
+  return s.ok() ? s : Annotate(s, "dictionary indices");
+}
+
 absl::Status DecodeValues(Encoding enc, const uint8_t* p, size_t size, size_t count,
                           const ColumnDescriptor& d, const ColumnData* dict, uint64_t max_bytes,
                           ColumnData* out) {
@@ -188,14 +199,8 @@ absl::Status DecodeValues(Encoding enc, const uint8_t* p, size_t size, size_t co
     case Encoding::kPlainDictionary:
     case Encoding::kRleDictionary: {
       if (dict == nullptr) return DataLoss("dictionary-encoded page but no dictionary page");
-      if (count == 0) return absl::OkStatus();
-      if (size < 1) return DataLoss("dictionary indices: missing bit width");
-      int bw = p[0];
-      if (bw > 32) return DataLoss("dictionary indices: bit width {} > 32", bw);
       std::vector<uint32_t> idx(count);
-      RleBitPackedDecoder dec(p + 1, size - 1, bw);
-      absl::Status s = dec.Get(idx.data(), count);
-      if (!s.ok()) return Annotate(s, "dictionary indices");
+      LF_RETURN_IF_ERROR(DecodeDictionaryIndices(p, size, count, idx.data()));
       return GatherDictionary(*dict, idx, max_bytes, out);
     }
     case Encoding::kRle: {
@@ -261,6 +266,40 @@ absl::Status DecodeValues(Encoding enc, const uint8_t* p, size_t size, size_t co
     default:
       return Unimplemented("value encoding {} ({})", EncodingName(enc), static_cast<int>(enc));
   }
+}
+
+// The indexed form of DecodeValues (ColumnData::indexed): dictionary indices become indices of
+// the table entries from dict_base on (the dictionary's dict_size entries); other encodings append
+// their values to the table and index them.
+absl::Status DecodeIndexed(Encoding enc, const uint8_t* p, size_t size, size_t count,
+                           const ColumnDescriptor& d, const ColumnData* dict, size_t dict_base,
+                           uint64_t max_bytes, ColumnData* out) {
+  const size_t at = out->indices.size();
+  if (enc == Encoding::kPlainDictionary || enc == Encoding::kRleDictionary) {
+    if (dict == nullptr) return DataLoss("dictionary-encoded page but no dictionary page");
+    const size_t n = dict->EntryCount();
+    out->indices.resize(at + count);
+    uint32_t* idx = out->indices.data() + at;
+    LF_RETURN_IF_ERROR(DecodeDictionaryIndices(p, size, count, idx));
+    uint32_t worst = 0;
+    for (size_t i = 0; i < count; ++i) worst = std::max(worst, idx[i]);
+    if (count > 0 && worst >= n) {
+      return DataLoss("dictionary index {} out of range (dictionary has {})", worst, n);
+    }
+    const auto base = static_cast<uint32_t>(dict_base);
+    for (size_t i = 0; i < count; ++i) idx[i] += base;
+    return absl::OkStatus();
+  }
+  const size_t before = out->EntryCount();
+  LF_RETURN_IF_ERROR(DecodeValues(enc, p, size, count, d, nullptr, max_bytes, out));
+  const size_t after = out->EntryCount();
+  if (after - before != count) {
+    return DataLoss("page decoded to {} values, {} expected", after - before, count);
+  }
+  if (after > UINT32_MAX) return ResourceExhausted("more than 2^32 distinct byte-array values");
+  out->indices.reserve(at + count);
+  for (size_t k = before; k < after; ++k) out->indices.push_back(static_cast<uint32_t>(k));
+  return absl::OkStatus();
 }
 
 template <typename T>
@@ -503,12 +542,17 @@ bool ParquetReader::RowGroupMayContain(int row_group, int column, int64_t lo, in
 absl::StatusOr<std::vector<ColumnData>> ParquetReader::ReadRowGroup(int row_group,
                                                                     std::span<const int> columns) {
   std::vector<ColumnData> out;
-  out.reserve(columns.size());
-  for (int c : columns) {
-    LF_ASSIGN_OR_RETURN(ColumnData data, ReadColumn(row_group, c));
-    out.push_back(std::move(data));
-  }
+  LF_RETURN_IF_ERROR(ReadRowGroup(row_group, columns, &out));
   return out;
+}
+
+absl::Status ParquetReader::ReadRowGroup(int row_group, std::span<const int> columns,
+                                         std::vector<ColumnData>* out) {
+  out->resize(columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) {
+    LF_RETURN_IF_ERROR(ReadColumn(row_group, columns[i], &(*out)[i]));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParquetReader::ChunkRange(int row_group, int column, int64_t* start_out,
@@ -602,6 +646,12 @@ absl::StatusOr<std::vector<PageHeader>> ParquetReader::ReadPageHeaders(int row_g
 }
 
 absl::StatusOr<ColumnData> ParquetReader::ReadColumn(int row_group, int column) {
+  ColumnData out;
+  LF_RETURN_IF_ERROR(ReadColumn(row_group, column, &out));
+  return out;
+}
+
+absl::Status ParquetReader::ReadColumn(int row_group, int column, ColumnData* out_data) {
   const ColumnDescriptor& d = columns_[column];
   const RowGroup& rg = metadata_.row_groups[row_group];
   const std::string where =
@@ -612,11 +662,27 @@ absl::StatusOr<ColumnData> ParquetReader::ReadColumn(int row_group, int column) 
   const ColumnMetaData& cm = *rg.columns[column].meta_data;
   const int64_t rows = rg.num_rows;
 
-  ColumnData out;
+  ColumnData& out = *out_data;
   out.physical = d.physical == Type::kFloat ? Type::kDouble : d.physical;
+  out.int32s.clear();
+  out.int64s.clear();
+  out.doubles.clear();
+  out.bools.clear();
+  out.offsets.assign(1, 0);
+  out.bytes.clear();
+  out.valid.clear();
+  out.indexed = false;
+  out.indices.clear();
+  out.num_rows = 0;
+  const bool indexed = options_.byte_array_indices && IsByteType(out.physical);
+  size_t dict_base = 0;  // the dictionary's first table entry when indexed
+  if (indexed) {
+    out.indexed = true;
+    out.offsets.push_back(0);  // entry 0: the empty string, for null rows
+  }
   std::optional<ColumnData> dict;
-  std::vector<uint8_t> header_buf, body, page;
-  std::vector<uint32_t> levels;
+  std::vector<uint8_t>&header_buf = header_buf_, &body = body_, &page = page_;
+  std::vector<uint32_t>& levels = levels_;
   int64_t pos = start, values_read = 0;
   for (int page_no = 0; values_read < rows; ++page_no) {
     auto page_fail = [&](const absl::Status& s) {
@@ -668,6 +734,14 @@ absl::StatusOr<ColumnData> ParquetReader::ReadColumn(int row_group, int column) 
       dict->physical = out.physical;
       if (absl::Status s = DecodePlain(page.data(), page.size(), nv, d, &*dict); !s.ok()) {
         return body_fail(Annotate(s, "dictionary page"));
+      }
+      if (indexed) {
+        dict_base = out.EntryCount();
+        const uint64_t shift = out.bytes.size();
+        out.bytes += dict->bytes;
+        for (size_t k = 1; k < dict->offsets.size(); ++k) {
+          out.offsets.push_back(shift + dict->offsets[k]);
+        }
       }
       continue;
     }
@@ -756,17 +830,23 @@ absl::StatusOr<ColumnData> ParquetReader::ReadColumn(int row_group, int column) 
         present += l == 1;
       }
     }
-    absl::Status s =
-        DecodeValues(encoding, values, values_size, present, d, dict ? &*dict : nullptr,
-                     static_cast<uint64_t>(options_.max_column_bytes), &out);
+    const auto max_bytes = static_cast<uint64_t>(options_.max_column_bytes);
+    absl::Status s = indexed ? DecodeIndexed(encoding, values, values_size, present, d,
+                                             dict ? &*dict : nullptr, dict_base, max_bytes, &out)
+                             : DecodeValues(encoding, values, values_size, present, d,
+                                            dict ? &*dict : nullptr, max_bytes, &out);
     if (!s.ok()) return body_fail(s);
     if (d.optional && present != n) {
-      ExpandNulls(&out, base, out.valid.data() + base, n, present);
+      if (indexed) {
+        ExpandFixed(out.indices, base, out.valid.data() + base, n, present);
+      } else {
+        ExpandNulls(&out, base, out.valid.data() + base, n, present);
+      }
     }
     out.num_rows += n;
     values_read += nv;
   }
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace lf::parquet

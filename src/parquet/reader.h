@@ -34,6 +34,10 @@ struct ReaderOptions {
   // A column chunk whose decoded byte-array values exceed this many bytes is rejected (a tiny
   // dictionary-encoded or delta-prefixed page can otherwise expand without bound).
   int64_t max_column_bytes = int64_t{1} << 30;
+  // Byte-array columns come back as a table of values plus one index per row (ColumnData::indexed)
+  // instead of one materialized string per row: dictionary-encoded chunks then cost one small
+  // integer per row, and callers can work per distinct value.
+  bool byte_array_indices = false;
   // Check PageHeader.crc where a page has one.
   bool verify_checksums = true;
   // Footers longer than this are rejected.
@@ -93,11 +97,16 @@ class ParquetReader {
 
   // Reads one column chunk. Indices must be in range (see num_row_groups(), columns()).
   absl::StatusOr<ColumnData> ReadColumn(int row_group, int column);
+  // The same into *out, replacing its contents but reusing its buffers (a loop over many chunks
+  // then allocates nothing once the buffers have grown).
+  absl::Status ReadColumn(int row_group, int column, ColumnData* out);
   // The page headers of one column chunk, in file order, without reading page data (for
   // inspection tools).
   absl::StatusOr<std::vector<PageHeader>> ReadPageHeaders(int row_group, int column);
   // Reads the listed columns of a row group (a projection), in the order given.
   absl::StatusOr<std::vector<ColumnData>> ReadRowGroup(int row_group, std::span<const int> columns);
+  absl::Status ReadRowGroup(int row_group, std::span<const int> columns,
+                            std::vector<ColumnData>* out);
 
  private:
   absl::Status ReadAt(int64_t offset, size_t size, uint8_t* out) const;
@@ -115,6 +124,9 @@ class ParquetReader {
   ReaderOptions options_;
   FileMetaData metadata_;
   std::vector<ColumnDescriptor> columns_;
+  // Scratch buffers of ReadColumn, kept between calls.
+  std::vector<uint8_t> header_buf_, body_, page_;
+  std::vector<uint32_t> levels_;
 };
 
 }  // namespace lf::parquet

@@ -94,6 +94,27 @@ void ExpectColumnsEqual(ParquetReader& reader, const TestRows& r, bool with_null
     }
   }
   EXPECT_EQ(row, r.i64.size());
+
+  // The strings again as a table plus indices, read into one reused ColumnData.
+  ReaderOptions options;
+  options.byte_array_indices = true;
+  auto indexed = ParquetReader::Open(reader.path(), options);
+  ASSERT_TRUE(indexed.ok()) << indexed.status();
+  ColumnData col;
+  row = first_row;
+  for (int g = 0; g < (*indexed)->num_row_groups(); ++g) {
+    ASSERT_TRUE((*indexed)->ReadColumn(g, 4, &col).ok());
+    ASSERT_TRUE(col.indexed);
+    ASSERT_EQ(col.indices.size(), col.num_rows);
+    EXPECT_EQ(col.Entry(0), "");  // what null rows point at
+    for (size_t i = 0; i < col.num_rows; ++i, ++row) {
+      ASSERT_LT(col.indices[i], col.EntryCount());
+      bool null = with_nulls && !r.valid[row];
+      ASSERT_EQ(col.IsNull(i), null) << "row " << row;
+      ASSERT_EQ(col.StringAt(i), null ? std::string_view() : r.str[row]) << "row " << row;
+    }
+  }
+  EXPECT_EQ(row, r.i64.size());
 }
 
 struct Param {
@@ -243,6 +264,21 @@ TEST(WriterTest, DictionaryFallsBackToPlain) {
   ASSERT_TRUE(col.ok()) << col.status();
   ASSERT_EQ(col->num_rows, 5000u);
   for (size_t i = 0; i < store.size(); ++i) ASSERT_EQ(col->StringAt(i), store[i]);
+
+  // Indexed: the dictionary's entries follow entry 0, then the values of the PLAIN pages.
+  ReaderOptions options;
+  options.byte_array_indices = true;
+  auto ri = ParquetReader::Open(path, options);
+  ASSERT_TRUE(ri.ok());
+  auto ci = (*ri)->ReadColumn(0, 0);
+  ASSERT_TRUE(ci.ok()) << ci.status();
+  ASSERT_TRUE(ci->indexed);
+  ASSERT_EQ(ci->num_rows, 5000u);
+  for (size_t i = 0; i < store.size(); ++i) ASSERT_EQ(ci->StringAt(i), store[i]);
+  EXPECT_EQ(ci->indices[0], 1u);  // the dictionary's first entry
+  // All 5000 values are distinct: entry 0, the dictionary's rows, then one entry per PLAIN row.
+  EXPECT_EQ(ci->EntryCount(), 5001u);
+  EXPECT_EQ(ci->indices.back(), ci->EntryCount() - 1);  // the last PLAIN value
 }
 
 TEST(WriterTest, LakeSchemaAndEmptyFile) {

@@ -85,6 +85,12 @@ for (const v of variants) {
     for (let i = 0; i < expected.length; i++) {
       assert.deepEqual(ours[i], expected[i], `row ${i} of ${name}`);
     }
+    // Strings read as a table of values plus indices (the batch layer's form) give the same rows.
+    const indexed = dump(file, ['--indexed']);
+    assert.equal(indexed.length, 30000);
+    for (let i = 0; i < expected.length; i++) {
+      assert.deepEqual(indexed[i], expected[i], `row ${i} of ${name}, --indexed`);
+    }
     // The file really exercises what the name says.
     const meta = JSON.parse(execFileSync(tool, ['meta', file], { encoding: 'utf8' }));
     assert.ok(meta.row_groups.length >= 2, 'several row groups');
