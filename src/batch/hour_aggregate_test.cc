@@ -78,7 +78,8 @@ TEST_F(AggregateHourTest, FourMetricsQuotaAndUnknownDevices) {
   EXPECT_EQ(r->over_quota[0].email, "a@gmail.com");
   EXPECT_EQ(r->over_quota[0].usage, 110);
   EXPECT_EQ(r->over_quota[0].quota, 100);
-  EXPECT_EQ(r->unknown_devices, std::vector<std::string>{"ghost"});
+  EXPECT_EQ(r->unknown_devices, 1);
+  EXPECT_EQ(r->unknown_examples, std::vector<std::string>{"ghost"});
 }
 
 TEST_F(AggregateHourTest, MissingHourIsNotFound) {

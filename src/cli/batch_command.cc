@@ -11,6 +11,7 @@
 #include "common/shutdown.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "fmt/format.h"
 #include "lake/layout.h"
 #include "postgres/batch_store.h"
 #include "spdlog/spdlog.h"
@@ -64,11 +65,11 @@ bool RunHour(postgres::PgBatchStore& store, const std::map<std::string, pipeline
         "published?); the hour stays marked for a re-run",
         label, *manifest, result->events);
   }
-  if (!result->unknown_devices.empty()) {
+  if (result->unknown_devices > 0) {
     spdlog::warn(
         "batch {}: {} device(s) without user_metadata (counted in antenna, user and app "
         "totals, not in email totals or quotas), e.g. {}",
-        label, result->unknown_devices.size(), result->unknown_devices.front());
+        label, result->unknown_devices, fmt::join(result->unknown_examples, ", "));
   }
   spdlog::info(
       "batch {}: {} events from {} file(s) -> {} bytes_hourly rows, {} user(s) over quota, {} ms",
@@ -76,9 +77,10 @@ bool RunHour(postgres::PgBatchStore& store, const std::map<std::string, pipeline
       elapsed_ms());
   std::printf(
       "{\"hour\":\"%s\",\"events\":%lld,\"files\":%zu,\"rows\":%zu,\"over_quota\":%zu,\"unknown_"
-      "devices\":%zu}\n",
+      "devices\":%lld}\n",
       label.c_str(), static_cast<long long>(result->events), result->files.size(),
-      result->rows.size(), result->over_quota.size(), result->unknown_devices.size());
+      result->rows.size(), result->over_quota.size(),
+      static_cast<long long>(result->unknown_devices));
   std::fflush(stdout);
   return true;
 }

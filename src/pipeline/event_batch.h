@@ -12,6 +12,12 @@ namespace lf::pipeline {
 enum class KeyColumn : uint8_t { kAntenna = 0, kDevice = 1, kApp = 2 };
 inline constexpr int kKeyColumns = 3;
 
+// The event field (and lake column) holding a key column.
+inline const char* KeyColumnName(KeyColumn c) {
+  static constexpr const char* kNames[kKeyColumns] = {"antenna_id", "id", "app"};
+  return kNames[static_cast<int>(c)];
+}
+
 // Interned values of the key columns; one interner per column, shared by a decoder and every
 // consumer of its batches (aggregation, lake) for the life of the pipeline.
 struct KeyDictionaries {

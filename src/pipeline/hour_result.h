@@ -35,9 +35,10 @@ struct HourResult {
   std::vector<std::string> files;  // read, absolute paths
   std::vector<HourlyRow> rows;
   std::vector<QuotaRow> over_quota;
-  // Devices with events in the hour but no row in user_metadata (counted in the non-email
-  // metrics only).
-  std::vector<std::string> unknown_devices;
+  // How many devices had events in the hour but no row in user_metadata (counted in the
+  // non-email metrics only), and a few of them.
+  int64_t unknown_devices = 0;
+  std::vector<std::string> unknown_examples;
 };
 
 }  // namespace lf::pipeline

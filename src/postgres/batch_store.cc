@@ -1,10 +1,14 @@
 #include "postgres/batch_store.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/status.h"
 #include "postgres/identifier.h"
 #include "postgres/sql_array.h"
+#include "spdlog/spdlog.h"
 
 namespace lf::postgres {
 
@@ -61,27 +65,7 @@ absl::Status PgBatchStore::Replace(const pipeline::HourResult& result, int64_t m
   std::string h = std::to_string(result.hour_s);
   return InTransaction(c, "batch", [&]() -> absl::Status {
     const std::string at = "to_timestamp($1::bigint) AT TIME ZONE 'UTC'";
-    LF_RETURN_IF_ERROR(
-        Query(c, fmt::format("DELETE FROM {} WHERE \"timestamp\" = {}", hourly_, at), {h.c_str()},
-              fmt::format("batch: replace the hour in {}", options_.tables.bytes_hourly_table))
-            .status());
-    if (!result.rows.empty()) {
-      SqlArray ids, types, values;
-      for (const auto& r : result.rows) {
-        ids.AddText(r.id);
-        types.AddText(r.type);
-        values.AddInt(r.value);
-      }
-      LF_RETURN_IF_ERROR(
-          Query(c,
-                fmt::format(
-                    "INSERT INTO {} (\"timestamp\", id, value, type) SELECT {}, u.i, u.v, u.t "
-                    "FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(i, v, t)",
-                    hourly_, at),
-                {h.c_str(), ids.Finish().c_str(), values.Finish().c_str(), types.Finish().c_str()},
-                fmt::format("batch: insert into {}", options_.tables.bytes_hourly_table))
-              .status());
-    }
+    LF_RETURN_IF_ERROR(WriteHourly(result));
     LF_RETURN_IF_ERROR(
         Query(c, fmt::format("DELETE FROM {} WHERE \"timestamp\" = {}", quota_, at), {h.c_str()},
               fmt::format("batch: replace the hour in {}", options_.tables.user_quota_limit_table))
@@ -105,8 +89,8 @@ absl::Status PgBatchStore::Replace(const pipeline::HourResult& result, int64_t m
               .status());
     }
     std::string events = std::to_string(result.events), files = std::to_string(result.files.size()),
-                unknown = std::to_string(result.unknown_devices.size()),
-                ms = std::to_string(duration_ms), rows = std::to_string(manifest_rows);
+                unknown = std::to_string(result.unknown_devices), ms = std::to_string(duration_ms),
+                rows = std::to_string(manifest_rows);
     LF_RETURN_IF_ERROR(
         Query(c,
               "INSERT INTO lf_batch_runs (hour, finished_at, status, events, files, "
@@ -126,6 +110,136 @@ absl::Status PgBatchStore::Replace(const pipeline::HourResult& result, int64_t m
         Query(c, "SELECT pg_notify('lf_batch', $1)", {h.c_str()}, "batch: notify").status());
     return absl::OkStatus();
   });
+}
+
+absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
+  PGconn* c = conn_.get();
+  const std::string h = std::to_string(result.hour_s);
+  const std::string at = "to_timestamp($1::bigint) AT TIME ZONE 'UTC'";
+  const std::string& table = options_.tables.bytes_hourly_table;
+  // Runs of the same hour take turns: each sees the rows the previous one committed.
+  LF_RETURN_IF_ERROR(
+      Query(c, "SELECT pg_advisory_xact_lock(hashtext($2), ($1::bigint / 3600)::int)",
+            {h.c_str(), table.c_str()}, fmt::format("batch: lock the hour of {}", table))
+          .status());
+  LF_ASSIGN_OR_RETURN(
+      PgResult old,
+      Query(c, fmt::format("SELECT type, id, value FROM {} WHERE \"timestamp\" = {}", hourly_, at),
+            {h.c_str()}, fmt::format("batch: read the hour's rows of {}", table)));
+  // (type, id) -> row of `old`; rows with a NULL key, and keys held twice (a table whose unique
+  // key could not be created), are deleted and written again.
+  absl::flat_hash_map<std::string, int> old_rows;
+  bool delete_null_keys = false;
+  SqlArray del_types, del_ids;
+  const int n_old = PQntuples(old.get());
+  old_rows.reserve(n_old);
+  auto key_of = [](std::string_view type, std::string_view id) {
+    std::string k;
+    k.reserve(type.size() + 1 + id.size());
+    k.append(type).push_back('\0');
+    k.append(id);
+    return k;
+  };
+  for (int i = 0; i < n_old; ++i) {
+    if (PQgetisnull(old.get(), i, 0) || PQgetisnull(old.get(), i, 1)) {
+      delete_null_keys = true;
+      continue;
+    }
+    auto [it, added] =
+        old_rows.emplace(key_of(PQgetvalue(old.get(), i, 0), PQgetvalue(old.get(), i, 1)), i);
+    if (!added) it->second = -1;
+  }
+  SqlArray up_ids, up_types, up_values;
+  size_t updates = 0, deletes = 0;
+  std::vector<const pipeline::HourlyRow*> to_insert;
+  for (const auto& r : result.rows) {
+    auto it = old_rows.find(key_of(r.type, r.id));
+    if (it != old_rows.end() && it->second >= 0) {
+      const int i = it->second;
+      it->second = -2;  // seen and kept
+      if (!PQgetisnull(old.get(), i, 2) &&
+          std::string_view(PQgetvalue(old.get(), i, 2)) == std::to_string(r.value)) {
+        continue;
+      }
+      up_ids.AddText(r.id);
+      up_types.AddText(r.type);
+      up_values.AddInt(r.value);
+      ++updates;
+      continue;
+    }
+    if (it != old_rows.end() && it->second == -1) {  // duplicated: rewrite
+      del_types.AddText(r.type);
+      del_ids.AddText(r.id);
+      ++deletes;
+      it->second = -2;
+    }
+    to_insert.push_back(&r);
+  }
+  // In the unique key's order: the index then grows at its right edge instead of everywhere.
+  std::sort(to_insert.begin(), to_insert.end(),
+            [](const pipeline::HourlyRow* a, const pipeline::HourlyRow* b) {
+              return std::tie(a->id, a->type) < std::tie(b->id, b->type);
+            });
+  SqlArray ins_ids, ins_types, ins_values;
+  for (const pipeline::HourlyRow* r : to_insert) {
+    ins_ids.AddText(r->id);
+    ins_types.AddText(r->type);
+    ins_values.AddInt(r->value);
+  }
+  const size_t inserts = to_insert.size();
+  for (const auto& [key, i] : old_rows) {
+    if (i == -2) continue;
+    size_t cut = key.find('\0');
+    del_types.AddText(std::string_view(key).substr(0, cut));
+    del_ids.AddText(std::string_view(key).substr(cut + 1));
+    ++deletes;
+  }
+  if (delete_null_keys) {
+    LF_RETURN_IF_ERROR(
+        Query(
+            c,
+            fmt::format("DELETE FROM {} WHERE \"timestamp\" = {} AND (id IS NULL OR type IS NULL)",
+                        hourly_, at),
+            {h.c_str()}, fmt::format("batch: delete rows without a key from {}", table))
+            .status());
+  }
+  if (deletes > 0) {
+    LF_RETURN_IF_ERROR(
+        Query(c,
+              fmt::format("DELETE FROM {0} t USING unnest($2::text[], $3::text[]) AS d(y, i) "
+                          "WHERE t.\"timestamp\" = {1} AND t.type = d.y AND t.id = d.i",
+                          hourly_, at),
+              {h.c_str(), del_types.Finish().c_str(), del_ids.Finish().c_str()},
+              fmt::format("batch: delete rows from {}", table))
+            .status());
+  }
+  if (updates > 0) {
+    LF_RETURN_IF_ERROR(
+        Query(c,
+              fmt::format("UPDATE {0} t SET value = u.v FROM unnest($2::text[], $3::text[], "
+                          "$4::bigint[]) AS u(y, i, v) WHERE t.\"timestamp\" = {1} AND t.type = "
+                          "u.y AND t.id = u.i",
+                          hourly_, at),
+              {h.c_str(), up_types.Finish().c_str(), up_ids.Finish().c_str(),
+               up_values.Finish().c_str()},
+              fmt::format("batch: update rows of {}", table))
+            .status());
+  }
+  if (inserts > 0) {
+    LF_RETURN_IF_ERROR(
+        Query(
+            c,
+            fmt::format("INSERT INTO {} (\"timestamp\", id, value, type) SELECT {}, u.i, u.v, u.t "
+                        "FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(i, v, t)",
+                        hourly_, at),
+            {h.c_str(), ins_ids.Finish().c_str(), ins_values.Finish().c_str(),
+             ins_types.Finish().c_str()},
+            fmt::format("batch: insert into {}", table))
+            .status());
+  }
+  spdlog::debug("batch: {}: {} rows kept, {} updated, {} inserted, {} deleted", table,
+                result.rows.size() - inserts - updates, updates, inserts, deletes);
+  return absl::OkStatus();
 }
 
 absl::Status PgBatchStore::RecordFailure(int64_t hour_s, const std::string& error,

@@ -46,6 +46,10 @@ class PgBatchStore {
   absl::StatusOr<std::vector<int64_t>> PendingHours();
 
  private:
+  // Inside Replace's transaction: makes the hour's bytes_hourly rows equal result.rows, writing
+  // only what differs (a re-run over unchanged data reads the rows and writes nothing).
+  absl::Status WriteHourly(const pipeline::HourResult& result);
+
   PgBatchStore(BatchStoreOptions options, std::string hourly, std::string quota, std::string users,
                PgConn conn);
 
