@@ -1,7 +1,8 @@
 // The batch layer over at least three hours of event time: bytes_hourly and user_quota_limit equal
 // DuckDB's computation from the simulator's NDJSON (joined with the SPEC's user_metadata) exactly;
-// a second run changes nothing; the seeds' positional form gives the same result; late events for
-// an hour already batched are picked up by --pending and restore exact equality; speed_batch_diff
+// a second run changes nothing and a re-run repairs tampered rows; the seeds' positional form gives
+// the same result; late events for an hour already batched are picked up by --pending and restore
+// exact equality; speed_batch_diff
 // is zero where both layers saw the same data.
 
 import { test, after, afterEach } from 'node:test';
@@ -102,6 +103,22 @@ test('batch equals DuckDB for every hour, is idempotent, and re-runs hours that 
     '--to', new Date((complete.at(-1)) * 1000).toISOString()], { timeoutMs: 300000 });
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(await actual(pg.uri, complete), first);
+
+  // The hour's rows are rewritten as a diff: tampered rows of the first hour (a changed value, a
+  // missing row, a stray row, a row without a key) all come back to the batch result.
+  const h0 = complete[0];
+  const at = `to_timestamp(${h0}) AT TIME ZONE 'UTC'`;
+  await query(pg.uri, `UPDATE bytes_hourly SET value = value + 1 WHERE "timestamp" = ${at} AND type = 'app_bytes_total'`);
+  await query(pg.uri, `DELETE FROM bytes_hourly WHERE ctid = (SELECT ctid FROM bytes_hourly
+    WHERE "timestamp" = ${at} AND type = 'user_bytes_total' LIMIT 1)`);
+  await query(pg.uri, `INSERT INTO bytes_hourly ("timestamp", id, value, type) VALUES
+    (${at}, 'stray-device', 5, 'user_bytes_total'), (${at}, NULL, 6, 'user_bytes_total'), (${at}, 'x', 7, NULL)`);
+  assert.notDeepEqual(await actual(pg.uri, complete), first);
+  const repair = await scope.run(['batch', '--storage', storage, '--pg', pg.uri, '--hour', new Date(h0 * 1000).toISOString()]);
+  assert.equal(repair.code, 0, repair.stderr);
+  assert.deepEqual(await actual(pg.uri, complete), first);
+  assert.equal((await query(pg.uri, `SELECT count(*)::int AS n FROM bytes_hourly WHERE "timestamp" = ${at}
+    AND (id IS NULL OR type IS NULL)`))[0].n, 0);
 
   // The seeds' positional form on a fresh pair of tables gives the same rows.
   const pos = await scope.run(['batch', storage, new Date(complete[1] * 1000).toISOString(),
