@@ -2,8 +2,7 @@
 // DuckDB's computation from the simulator's NDJSON (joined with the SPEC's user_metadata) exactly;
 // a second run changes nothing and a re-run repairs tampered rows; the seeds' positional form gives
 // the same result; late events for an hour already batched are picked up by --pending and restore
-// exact equality; speed_batch_diff
-// is zero where both layers saw the same data.
+// exact equality; speed_batch_diff is zero where both layers saw the same data.
 
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
