@@ -1,8 +1,10 @@
 #include "postgres/batch_store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <tuple>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/status.h"
@@ -128,37 +130,38 @@ absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
             {h.c_str()}, fmt::format("batch: read the hour's rows of {}", table)));
   // (type, id) -> row of `old`; rows with a NULL key, and keys held twice (a table whose unique
   // key could not be created), are deleted and written again.
-  absl::flat_hash_map<std::string, int> old_rows;
+  // Keys view the result's memory, which `old` keeps alive.
+  using Key = std::pair<std::string_view, std::string_view>;
+  absl::flat_hash_map<Key, int> old_rows;
   bool delete_null_keys = false;
   SqlArray del_types, del_ids;
-  const int n_old = PQntuples(old.get());
+  PGresult* o = old.get();
+  const int n_old = PQntuples(o);
   old_rows.reserve(n_old);
-  auto key_of = [](std::string_view type, std::string_view id) {
-    std::string k;
-    k.reserve(type.size() + 1 + id.size());
-    k.append(type).push_back('\0');
-    k.append(id);
-    return k;
+  auto field = [o](int row, int col) {
+    return std::string_view(PQgetvalue(o, row, col), PQgetlength(o, row, col));
   };
   for (int i = 0; i < n_old; ++i) {
-    if (PQgetisnull(old.get(), i, 0) || PQgetisnull(old.get(), i, 1)) {
+    if (PQgetisnull(o, i, 0) || PQgetisnull(o, i, 1)) {
       delete_null_keys = true;
       continue;
     }
-    auto [it, added] =
-        old_rows.emplace(key_of(PQgetvalue(old.get(), i, 0), PQgetvalue(old.get(), i, 1)), i);
+    auto [it, added] = old_rows.emplace(Key(field(i, 0), field(i, 1)), i);
     if (!added) it->second = -1;
   }
   SqlArray up_ids, up_types, up_values;
   size_t updates = 0, deletes = 0;
   std::vector<const pipeline::HourlyRow*> to_insert;
   for (const auto& r : result.rows) {
-    auto it = old_rows.find(key_of(r.type, r.id));
+    auto it = old_rows.find(Key(r.type, r.id));
     if (it != old_rows.end() && it->second >= 0) {
       const int i = it->second;
       it->second = -2;  // seen and kept
-      if (!PQgetisnull(old.get(), i, 2) &&
-          std::string_view(PQgetvalue(old.get(), i, 2)) == std::to_string(r.value)) {
+      int64_t value;
+      std::string_view text = field(i, 2);
+      if (!PQgetisnull(o, i, 2) &&
+          std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc() &&
+          value == r.value) {
         continue;
       }
       up_ids.AddText(r.id);
@@ -189,9 +192,8 @@ absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
   const size_t inserts = to_insert.size();
   for (const auto& [key, i] : old_rows) {
     if (i == -2) continue;
-    size_t cut = key.find('\0');
-    del_types.AddText(std::string_view(key).substr(0, cut));
-    del_ids.AddText(std::string_view(key).substr(cut + 1));
+    del_types.AddText(key.first);
+    del_ids.AddText(key.second);
     ++deletes;
   }
   if (delete_null_keys) {
