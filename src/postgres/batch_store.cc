@@ -22,7 +22,7 @@ absl::StatusOr<std::unique_ptr<PgBatchStore>> PgBatchStore::Open(const BatchStor
   LF_ASSIGN_OR_RETURN(std::string users,
                       QuoteTableName(options.tables.user_metadata_table, "--user-metadata-table"));
   LF_ASSIGN_OR_RETURN(PgConn conn, Connect(options.target));
-  LF_RETURN_IF_ERROR(Provision(conn.get(), options.tables, /*views=*/false));
+  LF_RETURN_IF_ERROR(EnsureBatchTables(conn.get(), options.tables));
   return std::unique_ptr<PgBatchStore>(new PgBatchStore(
       options, std::move(hourly), std::move(quota), std::move(users), std::move(conn)));
 }

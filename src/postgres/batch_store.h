@@ -23,7 +23,7 @@ struct BatchStoreOptions {
 // lf_lake_hours' re-run flag. One connection; one thread.
 class PgBatchStore {
  public:
-  // Connects, validates the table names, creates what is missing (provisioning is idempotent).
+  // Connects, validates the table names, creates what is missing (EnsureBatchTables).
   static absl::StatusOr<std::unique_ptr<PgBatchStore>> Open(const BatchStoreOptions& options);
 
   // Device id -> email and hourly quota.

@@ -1,7 +1,11 @@
 #include "postgres/schema.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "common/status.h"
 #include "postgres/identifier.h"
+#include "postgres/sql_array.h"
 #include "spdlog/spdlog.h"
 
 namespace lf::postgres {
@@ -25,10 +29,83 @@ constexpr User kUsers[] = {
     {"19", "carlota", 200000},  {"20", "emilio", 200000},
 };
 
+using Columns = std::vector<std::pair<const char*, const char*>>;  // name (SQL), type
+
+const Columns kWindowColumns = {
+    {"timestamp", "TIMESTAMP"}, {"id", "TEXT"}, {"value", "BIGINT"}, {"type", "TEXT"}};
+const Columns kQuotaColumns = {
+    {"email", "TEXT"}, {"usage", "BIGINT"}, {"quota", "BIGINT"}, {"timestamp", "TIMESTAMP"}};
+const Columns kUserColumns = {
+    {"id", "TEXT"}, {"name", "TEXT"}, {"email", "TEXT"}, {"quota", "BIGINT"}};
+
+// The internal tables, in creation order.
+const std::vector<std::pair<const char*, Columns>>& InternalTableSpecs() {
+  static const auto* specs = new std::vector<std::pair<const char*, Columns>>{
+      {"lf_offsets",
+       {{"pipeline", "TEXT NOT NULL"},
+        {"sink", "TEXT NOT NULL"},
+        {"topic", "TEXT NOT NULL"},
+        {"partition", "INT NOT NULL"},
+        {"next_offset", "BIGINT NOT NULL DEFAULT -1"},
+        {"max_event_time_s", "BIGINT"},
+        {"events", "BIGINT NOT NULL DEFAULT 0"},
+        {"bad", "BIGINT NOT NULL DEFAULT 0"},
+        {"late", "BIGINT NOT NULL DEFAULT 0"},
+        {"lost", "BIGINT NOT NULL DEFAULT 0"},
+        {"lag", "BIGINT"},
+        {"updated_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}}},
+      {"lf_data_loss",
+       {{"detected_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
+        {"pipeline", "TEXT NOT NULL"},
+        {"topic", "TEXT NOT NULL"},
+        {"partition", "INT NOT NULL"},
+        {"from_offset", "BIGINT NOT NULL"},
+        {"to_offset", "BIGINT NOT NULL"},
+        {"lost", "BIGINT NOT NULL"}}},
+      {"dead_letters",
+       {{"received_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
+        {"topic", "TEXT"},
+        {"partition", "INT"},
+        {"\"offset\"", "BIGINT"},
+        {"payload", "BYTEA"},
+        {"error", "TEXT"}}},
+      {"lf_lake_files",
+       {{"path", "TEXT NOT NULL"},
+        {"dataset", "TEXT NOT NULL"},
+        {"hour", "TIMESTAMP NOT NULL"},
+        {"temp_path", "TEXT NOT NULL"},
+        {"rows", "BIGINT NOT NULL"},
+        {"bytes", "BIGINT NOT NULL"},
+        {"pipeline", "TEXT"},
+        {"committed_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
+        {"published", "BOOLEAN NOT NULL DEFAULT false"}}},
+      {"lf_lake_hours",
+       {{"dataset", "TEXT NOT NULL"},
+        {"hour", "TIMESTAMP NOT NULL"},
+        {"files", "INT NOT NULL DEFAULT 0"},
+        {"rows", "BIGINT NOT NULL DEFAULT 0"},
+        {"success_at", "TIMESTAMPTZ"},
+        {"needs_rerun", "BOOLEAN NOT NULL DEFAULT false"},
+        {"late_rows", "BIGINT NOT NULL DEFAULT 0"},
+        {"batched_at", "TIMESTAMPTZ"},
+        {"updated_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}}},
+      {"lf_batch_runs",
+       {{"hour", "TIMESTAMP NOT NULL"},
+        {"started_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
+        {"finished_at", "TIMESTAMPTZ"},
+        {"status", "TEXT NOT NULL"},
+        {"events", "BIGINT"},
+        {"files", "INT"},
+        {"unknown_devices", "INT"},
+        {"duration_ms", "BIGINT"},
+        {"error", "TEXT"}}},
+  };
+  return *specs;
+}
+
 // CREATE TABLE IF NOT EXISTS plus ADD COLUMN IF NOT EXISTS for each column, so a seeds-era table
 // missing a column gets it without losing rows.
-std::string TableDdl(const std::string& table,
-                     const std::vector<std::pair<const char*, const char*>>& columns) {
+std::string TableDdl(const std::string& table, const Columns& columns) {
   std::string sql = fmt::format("CREATE TABLE IF NOT EXISTS {} (", table);
   for (size_t i = 0; i < columns.size(); ++i)
     sql += fmt::format("{}{} {}", i ? ", " : "", columns[i].first, columns[i].second);
@@ -59,78 +136,23 @@ absl::Status EnsureUniqueIndex(PGconn* conn, const std::string& raw_table, const
 
 absl::Status InternalTables(PGconn* conn) {
   std::string sql;
-  sql += TableDdl("lf_offsets", {{"pipeline", "TEXT NOT NULL"},
-                                 {"sink", "TEXT NOT NULL"},
-                                 {"topic", "TEXT NOT NULL"},
-                                 {"partition", "INT NOT NULL"},
-                                 {"next_offset", "BIGINT NOT NULL DEFAULT -1"},
-                                 {"max_event_time_s", "BIGINT"},
-                                 {"events", "BIGINT NOT NULL DEFAULT 0"},
-                                 {"bad", "BIGINT NOT NULL DEFAULT 0"},
-                                 {"late", "BIGINT NOT NULL DEFAULT 0"},
-                                 {"lost", "BIGINT NOT NULL DEFAULT 0"},
-                                 {"lag", "BIGINT"},
-                                 {"updated_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}});
+  for (const auto& [table, columns] : InternalTableSpecs()) sql += TableDdl(table, columns);
   sql +=
       "CREATE UNIQUE INDEX IF NOT EXISTS lf_offsets_key ON lf_offsets (pipeline, sink, topic, "
-      "partition);\n";
-  sql += TableDdl("lf_data_loss", {{"detected_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
-                                   {"pipeline", "TEXT NOT NULL"},
-                                   {"topic", "TEXT NOT NULL"},
-                                   {"partition", "INT NOT NULL"},
-                                   {"from_offset", "BIGINT NOT NULL"},
-                                   {"to_offset", "BIGINT NOT NULL"},
-                                   {"lost", "BIGINT NOT NULL"}});
-  sql += TableDdl("dead_letters", {{"received_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
-                                   {"topic", "TEXT"},
-                                   {"partition", "INT"},
-                                   {"\"offset\"", "BIGINT"},
-                                   {"payload", "BYTEA"},
-                                   {"error", "TEXT"}});
-  sql +=
+      "partition);\n"
       "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_source_key ON dead_letters (topic, "
-      "partition, \"offset\");\n";
-  sql += TableDdl("lf_lake_files", {{"path", "TEXT NOT NULL"},
-                                    {"dataset", "TEXT NOT NULL"},
-                                    {"hour", "TIMESTAMP NOT NULL"},
-                                    {"temp_path", "TEXT NOT NULL"},
-                                    {"rows", "BIGINT NOT NULL"},
-                                    {"bytes", "BIGINT NOT NULL"},
-                                    {"pipeline", "TEXT"},
-                                    {"committed_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
-                                    {"published", "BOOLEAN NOT NULL DEFAULT false"}});
-  sql += "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_files_key ON lf_lake_files (path);\n";
-  sql += TableDdl("lf_lake_hours", {{"dataset", "TEXT NOT NULL"},
-                                    {"hour", "TIMESTAMP NOT NULL"},
-                                    {"files", "INT NOT NULL DEFAULT 0"},
-                                    {"rows", "BIGINT NOT NULL DEFAULT 0"},
-                                    {"success_at", "TIMESTAMPTZ"},
-                                    {"needs_rerun", "BOOLEAN NOT NULL DEFAULT false"},
-                                    {"late_rows", "BIGINT NOT NULL DEFAULT 0"},
-                                    {"batched_at", "TIMESTAMPTZ"},
-                                    {"updated_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}});
-  sql += "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_hours_key ON lf_lake_hours (dataset, hour);\n";
-  sql += TableDdl("lf_batch_runs", {{"hour", "TIMESTAMP NOT NULL"},
-                                    {"started_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"},
-                                    {"finished_at", "TIMESTAMPTZ"},
-                                    {"status", "TEXT NOT NULL"},
-                                    {"events", "BIGINT"},
-                                    {"files", "INT"},
-                                    {"unknown_devices", "INT"},
-                                    {"duration_ms", "BIGINT"},
-                                    {"error", "TEXT"}});
-  sql += "CREATE INDEX IF NOT EXISTS lf_batch_runs_hour ON lf_batch_runs (hour);\n";
+      "partition, \"offset\");\n"
+      "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_files_key ON lf_lake_files (path);\n"
+      "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_hours_key ON lf_lake_hours (dataset, hour);\n"
+      "CREATE INDEX IF NOT EXISTS lf_batch_runs_hour ON lf_batch_runs (hour);\n";
   return Exec(conn, sql,
               "provision: internal tables (lf_offsets, lf_data_loss, dead_letters, lf_lake_files, "
-              "lf_lake_hours)");
+              "lf_lake_hours, lf_batch_runs)");
 }
 
 absl::Status WindowTable(PGconn* conn, const std::string& raw, const std::string& quoted) {
-  LF_RETURN_IF_ERROR(Exec(
-      conn,
-      TableDdl(quoted,
-               {{"timestamp", "TIMESTAMP"}, {"id", "TEXT"}, {"value", "BIGINT"}, {"type", "TEXT"}}),
-      fmt::format("provision: table {}", raw)));
+  LF_RETURN_IF_ERROR(
+      Exec(conn, TableDdl(quoted, kWindowColumns), fmt::format("provision: table {}", raw)));
   return EnsureUniqueIndex(conn, raw, quoted, "window_key", "\"timestamp\", id, type");
 }
 
@@ -188,6 +210,40 @@ absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table) {
   });
 }
 
+absl::Status EnsureBatchTables(PGconn* conn, const SchemaOptions& o) {
+  LF_ASSIGN_OR_RETURN(std::string users,
+                      QuoteTableName(o.user_metadata_table, "--user-metadata-table"));
+  LF_ASSIGN_OR_RETURN(std::string hourly,
+                      QuoteTableName(o.bytes_hourly_table, "--bytes-hourly-table"));
+  LF_ASSIGN_OR_RETURN(std::string quota,
+                      QuoteTableName(o.user_quota_limit_table, "--user-quota-limit-table"));
+  // One catalog query for every (table, column) the batch layer and the internal tables need.
+  SqlArray tables, columns;
+  auto add = [&](const std::string& table, const Columns& cols) {
+    for (const auto& [name, type] : cols) {
+      std::string_view column = name;
+      if (column.size() >= 2 && column.front() == '"') column = column.substr(1, column.size() - 2);
+      tables.AddText(table);
+      columns.AddText(column);
+    }
+  };
+  for (const auto& [table, cols] : InternalTableSpecs()) add(table, cols);
+  add(hourly, kWindowColumns);
+  add(quota, kQuotaColumns);
+  add(users, kUserColumns);
+  LF_ASSIGN_OR_RETURN(
+      PgResult r,
+      Query(conn,
+            "SELECT count(*) FROM unnest($1::text[], $2::text[]) AS w(t, c) WHERE NOT EXISTS "
+            "(SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.t) AND a.attname = "
+            "w.c AND a.attnum > 0 AND NOT a.attisdropped)",
+            {tables.Finish().c_str(), columns.Finish().c_str()}, "batch: check the schema"));
+  const long missing = std::atol(PQgetvalue(r.get(), 0, 0));
+  if (missing == 0) return absl::OkStatus();
+  spdlog::info("batch: {} column(s) missing; provisioning", missing);
+  return Provision(conn, o, /*views=*/false);
+}
+
 absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
   LF_ASSIGN_OR_RETURN(std::string users,
                       QuoteTableName(o.user_metadata_table, "--user-metadata-table"));
@@ -200,18 +256,12 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
     LF_RETURN_IF_ERROR(InternalTables(conn));
     LF_RETURN_IF_ERROR(WindowTable(conn, o.bytes_table, bytes));
     LF_RETURN_IF_ERROR(WindowTable(conn, o.bytes_hourly_table, hourly));
-    LF_RETURN_IF_ERROR(Exec(conn,
-                            TableDdl(quota, {{"email", "TEXT"},
-                                             {"usage", "BIGINT"},
-                                             {"quota", "BIGINT"},
-                                             {"timestamp", "TIMESTAMP"}}),
+    LF_RETURN_IF_ERROR(Exec(conn, TableDdl(quota, kQuotaColumns),
                             fmt::format("provision: table {}", o.user_quota_limit_table)));
     LF_RETURN_IF_ERROR(EnsureUniqueIndex(conn, o.user_quota_limit_table, quota, "hour_key",
                                          "\"timestamp\", email"));
-    LF_RETURN_IF_ERROR(Exec(
-        conn,
-        TableDdl(users, {{"id", "TEXT"}, {"name", "TEXT"}, {"email", "TEXT"}, {"quota", "BIGINT"}}),
-        fmt::format("provision: table {}", o.user_metadata_table)));
+    LF_RETURN_IF_ERROR(Exec(conn, TableDdl(users, kUserColumns),
+                            fmt::format("provision: table {}", o.user_metadata_table)));
     LF_RETURN_IF_ERROR(EnsureUniqueIndex(conn, o.user_metadata_table, users, "id_key", "id"));
     if (views) LF_RETURN_IF_ERROR(Views(conn, bytes, hourly));
     // Adds the course's users that are missing; never overwrites a row someone changed.

@@ -23,6 +23,11 @@ struct SchemaOptions {
 // tables; other callers (the batch layer with tables of its own) leave the views alone.
 absl::Status Provision(PGconn* conn, const SchemaOptions& options, bool views = true);
 
+// What the batch layer needs: when every column of the internal tables and of the
+// user_metadata, bytes_hourly and user_quota_limit tables exists (one catalog query), nothing;
+// otherwise Provision(…, views=false).
+absl::Status EnsureBatchTables(PGconn* conn, const SchemaOptions& options);
+
 // The internal tables (offsets, data loss, dead letters) and one window table `table` with its
 // unique key on (timestamp, id, type): what the speed layer needs to start. Idempotent.
 absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table);

@@ -113,9 +113,14 @@ test('batch equals DuckDB for every hour, is idempotent, and re-runs hours that 
   await query(pg.uri, `INSERT INTO bytes_hourly ("timestamp", id, value, type) VALUES
     (${at}, 'stray-device', 5, 'user_bytes_total'), (${at}, NULL, 6, 'user_bytes_total'), (${at}, 'x', 7, NULL)`);
   assert.notDeepEqual(await actual(pg.uri, complete), first);
+  // A column gone from an internal table: batch sees the schema incomplete and provisions it.
+  await query(pg.uri, 'ALTER TABLE lf_batch_runs DROP COLUMN error');
   const repair = await scope.run(['batch', '--storage', storage, '--pg', pg.uri, '--hour', new Date(h0 * 1000).toISOString()]);
   assert.equal(repair.code, 0, repair.stderr);
   assert.deepEqual(await actual(pg.uri, complete), first);
+  assert.match(repair.stderr, /missing; provisioning/);
+  assert.equal((await query(pg.uri, `SELECT count(*)::int AS n FROM pg_attribute
+    WHERE attrelid = 'lf_batch_runs'::regclass AND attname = 'error'`))[0].n, 1);
   assert.equal((await query(pg.uri, `SELECT count(*)::int AS n FROM bytes_hourly WHERE "timestamp" = ${at}
     AND (id IS NULL OR type IS NULL)`))[0].n, 0);
 
