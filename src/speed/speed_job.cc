@@ -100,6 +100,10 @@ absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
     const std::vector<int32_t>& partitions) {
   last_activity_ = Clock::now();
   ever_assigned_ = true;
+  // The sink is this thread's again before loading from it.
+  if (absl::Status st = FinishFlush(); !st.ok()) {
+    spdlog::error("speed: commit before the new assignment failed: {}", Message(st));
+  }
   auto backoff = std::chrono::milliseconds(500);
   while (true) {
     absl::Status st = LoadCommitted(partitions);
@@ -246,6 +250,12 @@ void SpeedJob::UpdateWatermark(Clock::time_point now) {
 }
 
 absl::Status SpeedJob::Flush() {
+  LF_RETURN_IF_ERROR(FinishFlush());
+  LF_RETURN_IF_ERROR(StartFlush());
+  return FinishFlush();
+}
+
+absl::Status SpeedJob::StartFlush() {
   pipeline::SpeedFlush flush;
   for (size_t p = 0; p < partitions_.size(); ++p) {
     Partition& s = partitions_[p];
@@ -265,6 +275,8 @@ absl::Status SpeedJob::Flush() {
   std::vector<window::Delta> deltas = aggregator_.TakeDeltas();
   const auto& metrics = aggregator_.metrics();
   flush.rows.reserve(deltas.size());
+  // Key names are views into the interner's arena, which never moves or shrinks: the committer
+  // can read them while this thread interns new keys.
   for (const window::Delta& d : deltas) {
     flush.rows.push_back(pipeline::WindowRow{d.window_start_s, metrics[d.metric].name,
                                              dictionaries_[metrics[d.metric].key].Name(d.key),
@@ -274,22 +286,41 @@ absl::Status SpeedJob::Flush() {
   dead_letters_.clear();
   flush.losses = std::move(losses_);
   losses_.clear();
-
-  absl::Status st = CommitWithRetry([&] { return sink_->Commit(flush); }, "flush");
-  if (absl::IsAborted(st)) {
-    spdlog::warn("speed: {}; dropping uncommitted work and resuming from committed offsets",
-                 Message(st));
-    return Resync();
-  }
-  if (!st.ok()) return st;
-
-  std::map<int32_t, int64_t> mirror;
+  // The next flush continues from this one: its expected offsets are this one's new offsets. If
+  // this one fails, FinishFlush resyncs (or the job stops), reloading the committed state.
   for (const auto& pr : flush.progress) {
     Partition& s = partitions_[pr.partition];
     s.committed = pr.next_offset;
     s.events = s.bad = s.lost = 0;
     late_[pr.partition] = 0;
     s.dirty = false;
+  }
+  inflight_ = std::make_unique<InFlight>();
+  inflight_->flush = std::move(flush);
+  const pipeline::SpeedFlush* f = &inflight_->flush;
+  inflight_->done = std::async(std::launch::async, [this, f] {
+    return CommitWithRetry([&] { return sink_->Commit(*f); }, "flush");
+  });
+  return absl::OkStatus();
+}
+
+absl::Status SpeedJob::FinishFlush() {
+  if (!inflight_) return absl::OkStatus();
+  absl::Status st = inflight_->done.get();
+  std::unique_ptr<InFlight> done = std::move(inflight_);
+  if (absl::IsAborted(st)) {
+    spdlog::warn("speed: {}; dropping uncommitted work and resuming from committed offsets",
+                 Message(st));
+    return Resync();
+  }
+  if (!st.ok()) return st;
+  Committed(done->flush);
+  return absl::OkStatus();
+}
+
+void SpeedJob::Committed(const pipeline::SpeedFlush& flush) {
+  std::map<int32_t, int64_t> mirror;
+  for (const auto& pr : flush.progress) {
     summary_.events += pr.events;
     summary_.bad += pr.bad;
     summary_.late += pr.late;
@@ -299,7 +330,6 @@ absl::Status SpeedJob::Flush() {
   summary_.rows_written += static_cast<int64_t>(flush.rows.size());
   ++summary_.flushes;
   if (source_) source_->MirrorCommit(mirror);
-  return absl::OkStatus();
 }
 
 bool SpeedJob::LakeShouldRoll(Clock::time_point now) const {
@@ -421,6 +451,13 @@ absl::Status SpeedJob::RecoverLake() {
 }
 
 absl::Status SpeedJob::Resync() {
+  resynced_ = true;
+  if (inflight_) {
+    // Only this thread may use the sink below; a commit that still succeeded is counted.
+    absl::Status st = inflight_->done.get();
+    if (st.ok()) Committed(inflight_->flush);
+    inflight_.reset();
+  }
   aggregator_.DiscardDeltas();
   dead_letters_.clear();
   losses_.clear();
@@ -475,6 +512,15 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
       // Joining a group takes seconds; idleness counts from the first assignment (or, when the
       // group never assigns anything, after a minute).
       if (ever_assigned_) {
+        // Commit what is done first: a lost compare-and-set rewinds, leaving more to read.
+        resynced_ = false;
+        absl::Status st = Flush();
+        if (st.ok()) st = RollLake();
+        if (!st.ok()) {
+          failure = st;
+          break;
+        }
+        if (resynced_) continue;
         spdlog::info("speed: no input for {}; finishing", FormatDuration(*options_.exit_when_idle));
         break;
       }
@@ -484,8 +530,17 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
         break;
       }
     }
-    if (now - last_flush >= options_.flush_interval) {
-      if (absl::Status st = Flush(); !st.ok()) {
+    // Commits run beside consumption, one at a time: a flush starts at the interval once the
+    // previous one is done, so slow commits make larger, fewer ones instead of stalling reads.
+    if (inflight_ &&
+        inflight_->done.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      if (absl::Status st = FinishFlush(); !st.ok()) {
+        failure = st;
+        break;
+      }
+    }
+    if (!inflight_ && now - last_flush >= options_.flush_interval) {
+      if (absl::Status st = StartFlush(); !st.ok()) {
         failure = st;
         break;
       }
@@ -505,6 +560,10 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
   }
   // Commit what is done. On the way out the windows are as final as this process will make them.
   absl::Status st = failure;
+  if (!st.ok() && inflight_) {
+    if (absl::Status in = inflight_->done.get(); in.ok()) Committed(inflight_->flush);
+    inflight_.reset();
+  }
   if (st.ok()) st = Flush();
   if (st.ok()) st = RollLake();
   absl::Status closed = source->Close();  // leaves the group; the revocation flushes (no-op now)

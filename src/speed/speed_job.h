@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,8 +89,16 @@ class SpeedJob : public pipeline::PartitionListener {
   // Watermark: the slowest active partition's largest event time minus the lateness (SPEC §1.3
   // and DESIGN.md); partitions idle longer than partition_idle do not hold it back.
   void UpdateWatermark(std::chrono::steady_clock::time_point now);
-  // Commits everything pending; retries transient errors until shutdown.
+  // Commits everything pending and waits for it; retries transient errors until shutdown.
   absl::Status Flush();
+  // Hands everything pending to a committer thread and returns (at most one commit is in flight:
+  // the next one's expected offsets are this one's new offsets). Call FinishFlush first.
+  absl::Status StartFlush();
+  // Waits for the commit in flight, if any, and applies its outcome: on success the summary and
+  // the source's mirrored offsets; a lost compare-and-set resyncs; other errors are returned.
+  absl::Status FinishFlush();
+  // After a commit succeeded.
+  void Committed(const pipeline::SpeedFlush& flush);
   // Closes every open lake file, commits them with the lake's offsets, publishes them, and marks
   // hours complete. Retries transient errors until shutdown.
   absl::Status RollLake();
@@ -103,8 +113,15 @@ class SpeedJob : public pipeline::PartitionListener {
   absl::Status LoadCommitted(const std::vector<int32_t>& partitions);
   void LogStatus();
 
+  // A flush being committed by a committer thread; only that thread uses sink_ meanwhile.
+  struct InFlight {
+    pipeline::SpeedFlush flush;
+    std::future<absl::Status> done;
+  };
+
   SpeedOptions options_;
   pipeline::SpeedCommitSink* sink_;
+  std::unique_ptr<InFlight> inflight_;
   lake::LakeWriter* lake_writer_;
   pipeline::LakeCommitSink* lake_sink_;
   std::vector<uint8_t> pg_keep_, lake_keep_;  // per batch row, only when some sink skips rows
@@ -121,7 +138,9 @@ class SpeedJob : public pipeline::PartitionListener {
   std::string error_;
   SpeedSummary summary_;
   std::chrono::steady_clock::time_point last_activity_;
-  bool ever_assigned_ = false;  // idleness only counts once the group gave us an assignment
+  bool ever_assigned_ = false;
+  bool resynced_ =
+      false;  // set by Resync()  // idleness only counts once the group gave us an assignment
   int64_t events_since_status_ = 0;
   std::chrono::steady_clock::time_point last_status_;
 };

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "fmt/format.h"
@@ -56,6 +58,7 @@ class FakeSource : public pipeline::RecordSource {
              size_t limit = SIZE_MAX)
       : data_(std::move(data)), listener_(l), limit_(limit) {}
   absl::StatusOr<std::span<const RawMessage>> Poll(size_t max, std::chrono::milliseconds) override {
+    if (on_poll) on_poll();
     out_.clear();
     if (!assigned_) {
       assigned_ = true;
@@ -80,6 +83,7 @@ class FakeSource : public pipeline::RecordSource {
     return absl::OkStatus();
   }
   std::function<void(std::map<int32_t, int64_t>&)> after_assign;
+  std::function<void()> on_poll;
   absl::Status Close() override {
     std::vector<int32_t> ps;
     for (auto& [p, v] : data_) ps.push_back(p);
@@ -198,6 +202,36 @@ TEST(SpeedJobTest, LosingTheCompareAndSetDropsStateAndResumes) {
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(sink.rows, d.expected);
   EXPECT_EQ(sink.dead, d.bad);
+}
+
+TEST(SpeedJobTest, SlowCommitsRunBesideReadingAndStayExact) {
+  Dataset d = MakeDataset();
+  FakeSink sink;
+  std::atomic<bool> committing{false};
+  std::atomic<int> polls_while_committing{0};
+  sink.before_commit = [&] {
+    committing = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    committing = false;
+  };
+  SpeedOptions o = Options();
+  o.poll_batch = 10;
+  SpeedJob job(o, &sink);
+  FakeSource source(d.partitions, &job);
+  source.on_poll = [&] {
+    if (committing) ++polls_while_committing;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  auto summary = job.Run(&source);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_GT(polls_while_committing.load(), 0) << "reading waited for every commit";
+  EXPECT_LT(sink.commits, 300) << "one commit per poll: commits did not batch up";
+  EXPECT_EQ(sink.rows, d.expected);
+  EXPECT_EQ(sink.dead, d.bad);
+  EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
+  EXPECT_EQ(summary->late, sink.late);
+  for (auto& [p, v] : d.partitions)
+    EXPECT_EQ(sink.committed[p].next_offset, static_cast<int64_t>(v.size()));
 }
 
 TEST(SpeedJobTest, DataLossIsCountedAndSkipped) {
