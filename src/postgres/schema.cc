@@ -1,7 +1,10 @@
 #include "postgres/schema.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <string_view>
+#include <thread>
 
 #include "common/status.h"
 #include "postgres/identifier.h"
@@ -196,17 +199,90 @@ absl::Status Serialized(PGconn* conn, const std::function<absl::Status()>& body)
   });
 }
 
+// What a process needs of the schema, checked with one catalog query, so that starting a
+// process does no DDL (whose ACCESS EXCLUSIVE locks would queue behind, or deadlock with, the
+// transactions of running or just-killed writers) unless something is missing.
+class SchemaCheck {
+ public:
+  // Every column of `table` (as quoted SQL).
+  void AddTable(const std::string& table, const Columns& columns) {
+    for (const auto& [name, type] : columns) {
+      std::string_view column = name;
+      if (column.size() >= 2 && column.front() == '"') column = column.substr(1, column.size() - 2);
+      tables_.AddText(table);
+      columns_.AddText(column);
+    }
+  }
+  // A unique index of `table` on exactly these columns, in order (comma-separated).
+  void AddKey(const std::string& table, std::string_view columns) {
+    key_tables_.AddText(table);
+    key_columns_.AddText(columns);
+  }
+  // The internal tables and their unique keys.
+  void AddInternal() {
+    for (const auto& [table, columns] : InternalTableSpecs()) AddTable(table, columns);
+    AddKey("lf_offsets", "pipeline,sink,topic,partition");
+    AddKey("dead_letters", "topic,partition,offset");
+    AddKey("lf_lake_files", "path");
+    AddKey("lf_lake_hours", "dataset,hour");
+  }
+  // How many of the columns and keys are missing.
+  absl::StatusOr<int64_t> Missing(PGconn* conn) {
+    LF_ASSIGN_OR_RETURN(
+        PgResult r,
+        Query(conn,
+              "SELECT (SELECT count(*) FROM unnest($1::text[], $2::text[]) AS w(t, c) WHERE NOT "
+              "EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.t) AND "
+              "a.attname = w.c AND a.attnum > 0 AND NOT a.attisdropped)) + (SELECT count(*) FROM "
+              "unnest($3::text[], $4::text[]) AS k(t, c) WHERE NOT EXISTS (SELECT 1 FROM pg_index "
+              "i WHERE i.indrelid = to_regclass(k.t) AND i.indisunique AND i.indpred IS NULL AND "
+              "(SELECT string_agg(a.attname, ',' ORDER BY x.n) FROM unnest(i.indkey::int2[]) WITH "
+              "ORDINALITY AS x(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND "
+              "a.attnum = x.attnum) = k.c))",
+              {tables_.Finish().c_str(), columns_.Finish().c_str(), key_tables_.Finish().c_str(),
+               key_columns_.Finish().c_str()},
+              "postgres: check the schema"));
+    return static_cast<int64_t>(std::atoll(PQgetvalue(r.get(), 0, 0)));
+  }
+
+ private:
+  SqlArray tables_, columns_, key_tables_, key_columns_;
+};
+
+// Runs schema DDL again when PostgreSQL broke a deadlock by cancelling it (a writer's transaction
+// can hold locks the DDL needs while waiting for one the DDL holds).
+absl::Status RetryingDeadlocks(const std::function<absl::Status()>& ddl) {
+  for (int attempt = 1;; ++attempt) {
+    absl::Status st = ddl();
+    if (!absl::IsUnavailable(st) || attempt == 5) return st;
+    spdlog::warn("{}; retrying", Message(st));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+  }
+}
+
 }  // namespace
 
 absl::Status EnsureLakeTables(PGconn* conn) {
-  return Serialized(conn, [&] { return InternalTables(conn); });
+  SchemaCheck check;
+  check.AddInternal();
+  LF_ASSIGN_OR_RETURN(int64_t missing, check.Missing(conn));
+  if (missing == 0) return absl::OkStatus();
+  return RetryingDeadlocks([&] { return Serialized(conn, [&] { return InternalTables(conn); }); });
 }
 
 absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table) {
   LF_ASSIGN_OR_RETURN(std::string quoted, QuoteTableName(table, "--table"));
-  return Serialized(conn, [&]() -> absl::Status {
-    LF_RETURN_IF_ERROR(InternalTables(conn));
-    return WindowTable(conn, table, quoted);
+  SchemaCheck check;
+  check.AddInternal();
+  check.AddTable(quoted, kWindowColumns);
+  check.AddKey(quoted, "timestamp,id,type");
+  LF_ASSIGN_OR_RETURN(int64_t missing, check.Missing(conn));
+  if (missing == 0) return absl::OkStatus();
+  return RetryingDeadlocks([&] {
+    return Serialized(conn, [&]() -> absl::Status {
+      LF_RETURN_IF_ERROR(InternalTables(conn));
+      return WindowTable(conn, table, quoted);
+    });
   });
 }
 
@@ -217,31 +293,15 @@ absl::Status EnsureBatchTables(PGconn* conn, const SchemaOptions& o) {
                       QuoteTableName(o.bytes_hourly_table, "--bytes-hourly-table"));
   LF_ASSIGN_OR_RETURN(std::string quota,
                       QuoteTableName(o.user_quota_limit_table, "--user-quota-limit-table"));
-  // One catalog query for every (table, column) the batch layer and the internal tables need.
-  SqlArray tables, columns;
-  auto add = [&](const std::string& table, const Columns& cols) {
-    for (const auto& [name, type] : cols) {
-      std::string_view column = name;
-      if (column.size() >= 2 && column.front() == '"') column = column.substr(1, column.size() - 2);
-      tables.AddText(table);
-      columns.AddText(column);
-    }
-  };
-  for (const auto& [table, cols] : InternalTableSpecs()) add(table, cols);
-  add(hourly, kWindowColumns);
-  add(quota, kQuotaColumns);
-  add(users, kUserColumns);
-  LF_ASSIGN_OR_RETURN(
-      PgResult r,
-      Query(conn,
-            "SELECT count(*) FROM unnest($1::text[], $2::text[]) AS w(t, c) WHERE NOT EXISTS "
-            "(SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.t) AND a.attname = "
-            "w.c AND a.attnum > 0 AND NOT a.attisdropped)",
-            {tables.Finish().c_str(), columns.Finish().c_str()}, "batch: check the schema"));
-  const long missing = std::atol(PQgetvalue(r.get(), 0, 0));
+  SchemaCheck check;
+  check.AddInternal();
+  check.AddTable(hourly, kWindowColumns);
+  check.AddTable(quota, kQuotaColumns);
+  check.AddTable(users, kUserColumns);
+  LF_ASSIGN_OR_RETURN(int64_t missing, check.Missing(conn));
   if (missing == 0) return absl::OkStatus();
-  spdlog::info("batch: {} column(s) missing; provisioning", missing);
-  return Provision(conn, o, /*views=*/false);
+  spdlog::info("batch: {} column(s) or key(s) missing; provisioning", missing);
+  return RetryingDeadlocks([&] { return Provision(conn, o, /*views=*/false); });
 }
 
 absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {

@@ -181,3 +181,27 @@ test("database with the seeds' original tables: adds what is missing, keeps ever
   assertSame(snap1.schema, snap2.schema, 'schema');
   assertSame(snap1.data, snap2.data, 'data');
 });
+
+// Starting speed (and batch) on a complete schema does no DDL: another session's open writes on
+// every table (ROW EXCLUSIVE, what a running or just-killed writer holds) must not block it. DDL
+// (ALTER TABLE … ADD COLUMN IF NOT EXISTS takes ACCESS EXCLUSIVE) would wait for that session.
+test('speed and batch start without DDL locks on a provisioned database', { timeout: 180000 }, async () => {
+  const broker = await scope.startBroker({ topic: 'devices', partitions: 2 });
+  const lake = path.join(scope.tmpdir(), 'lake');
+  await withPg(pg.uri, async (c) => {
+    await c.query('BEGIN');
+    const tables = (await c.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).rows.map((r) => r.tablename);
+    assert.ok(tables.includes('lf_offsets') && tables.includes('bytes'), JSON.stringify(tables));
+    for (const t of tables) await c.query(`LOCK TABLE ${c.escapeIdentifier(t)} IN ROW EXCLUSIVE MODE`);
+    try {
+      const speed = await scope.run(['speed', '--brokers', broker.brokers, '--pg', pg.uri, '--storage', lake,
+        '--exit-when-idle', '2s'], { timeoutMs: 60000 });
+      assert.equal(speed.code, 0, `speed: ${speed.signal ?? ''} ${speed.stderr.slice(-1500)}`);
+      const batch = await scope.run(['batch', '--storage', lake, '--pg', pg.uri, '--pending'], { timeoutMs: 60000 });
+      assert.equal(batch.code, 0, `batch: ${batch.signal ?? ''} ${batch.stderr.slice(-1500)}`);
+      assert.doesNotMatch(batch.stderr, /provisioning/);
+    } finally {
+      await c.query('ROLLBACK');
+    }
+  });
+});
