@@ -1,7 +1,6 @@
 #include "batch/hour_aggregate.h"
 
 #include <algorithm>
-#include <array>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/status.h"
@@ -84,8 +83,6 @@ int64_t UnitsPerSecond(const parquet::ColumnDescriptor& d) {
       return 1'000'000;
   }
 }
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && a < 0); }
 
 }  // namespace
 

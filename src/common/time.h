@@ -30,6 +30,13 @@ std::string FormatDuration(Micros d);
 // Floor of `t` to a multiple of `size` since the epoch (works for negative times too).
 Timestamp FloorTo(Timestamp t, Micros size);
 
+// a / b rounded toward negative infinity (b != 0).
+inline int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
 inline Timestamp FromUnixSeconds(int64_t s) { return Timestamp(Micros(s * 1'000'000)); }
 inline int64_t ToUnixSeconds(Timestamp t) {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();

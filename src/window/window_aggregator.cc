@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/time.h"
+
 namespace lf::window {
 namespace {
 
@@ -14,12 +16,6 @@ constexpr int kKeyBits = 30;
 uint64_t Pack(int64_t window_index, uint32_t metric, uint32_t key) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(static_cast<int32_t>(window_index))) << 32) |
          (static_cast<uint64_t>(metric) << kKeyBits) | key;
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
 }
 
 }  // namespace
