@@ -304,18 +304,22 @@ absl::Status SpeedJob::StartFlush() {
   return absl::OkStatus();
 }
 
-absl::Status SpeedJob::FinishFlush() {
+absl::Status SpeedJob::WaitInFlight() {
   if (!inflight_) return absl::OkStatus();
   absl::Status st = inflight_->done.get();
-  std::unique_ptr<InFlight> done = std::move(inflight_);
+  if (st.ok()) Committed(inflight_->flush);
+  inflight_.reset();
+  return st;
+}
+
+absl::Status SpeedJob::FinishFlush() {
+  absl::Status st = WaitInFlight();
   if (absl::IsAborted(st)) {
     spdlog::warn("speed: {}; dropping uncommitted work and resuming from committed offsets",
                  Message(st));
     return Resync();
   }
-  if (!st.ok()) return st;
-  Committed(done->flush);
-  return absl::OkStatus();
+  return st;
 }
 
 void SpeedJob::Committed(const pipeline::SpeedFlush& flush) {
@@ -452,12 +456,8 @@ absl::Status SpeedJob::RecoverLake() {
 
 absl::Status SpeedJob::Resync() {
   resynced_ = true;
-  if (inflight_) {
-    // Only this thread may use the sink below; a commit that still succeeded is counted.
-    absl::Status st = inflight_->done.get();
-    if (st.ok()) Committed(inflight_->flush);
-    inflight_.reset();
-  }
+  // Only this thread may use the sink below; a commit that still succeeded is counted.
+  (void)WaitInFlight();
   aggregator_.DiscardDeltas();
   dead_letters_.clear();
   losses_.clear();
@@ -560,10 +560,7 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
   }
   // Commit what is done. On the way out the windows are as final as this process will make them.
   absl::Status st = failure;
-  if (!st.ok() && inflight_) {
-    if (absl::Status in = inflight_->done.get(); in.ok()) Committed(inflight_->flush);
-    inflight_.reset();
-  }
+  if (!st.ok()) (void)WaitInFlight();
   if (st.ok()) st = Flush();
   if (st.ok()) st = RollLake();
   absl::Status closed = source->Close();  // leaves the group; the revocation flushes (no-op now)

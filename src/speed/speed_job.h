@@ -94,8 +94,9 @@ class SpeedJob : public pipeline::PartitionListener {
   // Hands everything pending to a committer thread and returns (at most one commit is in flight:
   // the next one's expected offsets are this one's new offsets). Call FinishFlush first.
   absl::Status StartFlush();
-  // Waits for the commit in flight, if any, and applies its outcome: on success the summary and
-  // the source's mirrored offsets; a lost compare-and-set resyncs; other errors are returned.
+  // Waits for the commit in flight, if any; on success applies it (Committed). Returns its status.
+  absl::Status WaitInFlight();
+  // WaitInFlight, and a lost compare-and-set resyncs; other errors are returned.
   absl::Status FinishFlush();
   // After a commit succeeded.
   void Committed(const pipeline::SpeedFlush& flush);
