@@ -124,6 +124,18 @@ test('batch equals DuckDB for every hour, is idempotent, and re-runs hours that 
   assert.equal((await query(pg.uri, `SELECT count(*)::int AS n FROM bytes_hourly WHERE "timestamp" = ${at}
     AND (id IS NULL OR type IS NULL)`))[0].n, 0);
 
+  // A table without its unique key (a seeds-era table with duplicates) holding a key twice: the
+  // re-run rewrites it once.
+  await query(pg.uri, 'DROP INDEX bytes_hourly_window_key');
+  await query(pg.uri, `INSERT INTO bytes_hourly ("timestamp", id, value, type)
+    SELECT "timestamp", id, value + 1, type FROM bytes_hourly WHERE "timestamp" = ${at} AND type = 'app_bytes_total'`);
+  await assert.rejects(actual(pg.uri, complete), /duplicate bytes_hourly row/);
+  const dedup = await scope.run(['batch', '--storage', storage, '--pg', pg.uri, '--hour', new Date(h0 * 1000).toISOString()]);
+  assert.equal(dedup.code, 0, dedup.stderr);
+  assert.deepEqual(await actual(pg.uri, complete), first);
+  assert.equal((await scope.run(['provision', '--pg', pg.uri])).code, 0);  // the key back
+  assert.equal((await query(pg.uri, `SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'bytes_hourly_window_key'`))[0].n, 1);
+
   // The seeds' positional form on a fresh pair of tables gives the same rows.
   const pos = await scope.run(['batch', storage, new Date(complete[1] * 1000).toISOString(),
     `jdbc:postgresql://127.0.0.1:${pg.port}/lambdaflow`, 'user_metadata', 'bytes_hourly_pos', 'user_quota_limit_pos',
