@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Lambdaflow needs to build, run and test on Debian 12: the compiler tool
-# chain, the libraries (all from Debian), PostgreSQL 15, kcat, Node.js/npm and the npm packages of
-# tests/. Idempotent and quiet when everything is there; works as root or through sudo.
+# chain, the libraries (all from Debian), PostgreSQL 15, kcat, Java 17 and Maven (for a real Apache
+# Kafka, scripts/kafka.sh), Node.js/npm and the npm packages of tests/. Idempotent and quiet when everything is there; works as root or through sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 kcat procps util-linux
   chromium
+  openjdk-17-jre-headless maven
 )
 
 SUDO=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (release preset, warnings as errors) and runs the whole test
-# suite under ctest: unit tests, integration and end-to-end tests (private PostgreSQL, embedded
-# broker, DuckDB as the oracle). Test artifacts land in tests/artifacts/.
+# suite under ctest: unit tests, integration and end-to-end tests (private PostgreSQL, the embedded
+# broker and a real Apache Kafka, DuckDB as the oracle). Test artifacts land in tests/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,4 +10,6 @@ if [ -x .tools/bin/node ]; then export PATH="$PWD/.tools/bin:$PATH"; fi
 if [ ! -f build/release/build.ninja ]; then cmake --preset release -DLF_WERROR=ON >/dev/null; fi
 cmake --build --preset release -- -j"$(nproc)"
 mkdir -p tests/artifacts
+# The real Apache Kafka of the kafka-labelled tests: its jars from Maven Central, cached in .tools/.
+scripts/kafka.sh jars >/dev/null
 ctest --preset release -j2 --timeout 1500 "$@"

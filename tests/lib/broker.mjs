@@ -9,6 +9,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_BROKER, startKafka } from './kafka.mjs';
+
+export { TEST_BROKER };
 
 const SOURCE_DIR =
   process.env.LF_SOURCE_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,9 +29,12 @@ process.on('exit', () => {
 
 // Resolves once the broker printed its address: { brokers, proc, stderr(), stop(signal) }.
 // Rejects with the broker's stderr if it exits first or is not ready within `timeoutMs`.
+// With LF_TEST_BROKER=kafka it starts a real Apache Kafka instead (tests/lib/kafka.mjs) and
+// resolves to the same shape; stop() then resolves to 0 once every node stopped.
 export function startBroker({
   listen = '127.0.0.1:0', topics = ['devices'], partitions = 8, extraArgs = [], timeoutMs = 30000,
 } = {}) {
+  if (TEST_BROKER === 'kafka') return startKafkaBroker({ topics, partitions });
   const args = ['broker', '--listen', listen, '--partitions', String(partitions)];
   for (const t of topics) args.push('--topic', t);
   args.push(...extraArgs);
@@ -70,4 +76,18 @@ export function startBroker({
       });
     });
   });
+}
+
+async function startKafkaBroker({ topics, partitions }) {
+  const kafka = await startKafka({ topics, partitions, name: 'broker' });
+  let stopped;
+  return {
+    kind: 'kafka',
+    brokers: kafka.brokers,
+    kafka,
+    stop: () => {
+      stopped ??= kafka.destroy().then(() => 0);
+      return stopped;
+    },
+  };
 }

@@ -22,6 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { TEST_BROKER, startKafka } from './kafka.mjs';
+
+export { TEST_BROKER, startKafka };
 
 const execFileP = promisify(execFile);
 
@@ -339,14 +342,34 @@ export class Scope {
     return { uri, port, dir, stop, withDatabase: (db) => uriWithDatabase(uri, db) };
   }
 
-  // `lambdaflow broker --listen 127.0.0.1:0`: { brokers: 'host:port', proc, stop() }.
+  // The broker of the Kafka-facing tests, as LF_TEST_BROKER says: `lambdaflow broker --listen
+  // 127.0.0.1:0` (embedded, the default) or a real Apache Kafka (scripts/kafka.sh, `kafka` set to
+  // its KafkaCluster). Either way { kind, brokers: 'host:port', topic, partitions, stop() }.
   async startBroker({ topic = 'devices', partitions = 8, extraArgs = [] } = {}) {
+    if (TEST_BROKER === 'kafka') return this.startKafka({ topics: [topic], partitions });
     const proc = this.start(
       ['broker', '--listen', '127.0.0.1:0', '--topic', topic, '--partitions', String(partitions), ...extraArgs],
       { name: 'broker' },
     );
     const m = await proc.waitForLine(/broker: listening on (\S+)/, 60000);
-    return { brokers: m[1], topic, partitions, proc, stop: () => proc.stop() };
+    return { kind: 'embedded', brokers: m[1], topic, partitions, proc, stop: () => proc.stop() };
+  }
+
+  // A real Apache Kafka of 1 or 3 nodes with `topics` created: { kind, brokers, topic, partitions,
+  // kafka: KafkaCluster, stop() }; removed on cleanup.
+  async startKafka({ topics = ['devices'], partitions = 8, nodes = 1, settings = [] } = {}) {
+    const kafka = await startKafka({ topics, partitions, nodes, settings, name: this.name });
+    this.defer(async () => {
+      if (this.failed) {
+        for (let n = 1; n <= nodes; n++) {
+          try {
+            fs.copyFileSync(path.join(kafka.dir, `node${n}`, 'server.log'), this.logPath(`kafka-node${n}`));
+          } catch {}
+        }
+      }
+      await kafka.destroy();
+    });
+    return { kind: 'kafka', brokers: kafka.brokers, topic: topics[0], partitions, kafka, stop: () => kafka.stop() };
   }
 
   async cleanup() {
