@@ -131,7 +131,26 @@ void KafkaSource::HandleOffsetReset(int32_t partition) {
         options_.topic, partition, wanted, high, low);
     listener_->OnOffsetReset(partition, low);
   }
-  (void)Seek(partition, low);
+  if (auto s = RestartPartition(partition, low); !s.ok()) {
+    // Kept for the next Poll: the job resynchronises from its committed offsets.
+    pending_error_ = s;
+  }
+}
+
+absl::Status KafkaSource::RestartPartition(int32_t partition, int64_t offset) {
+  ForgetBatchOf(partition);
+  position_[partition] = offset;
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(position_.size())));
+  for (const auto& [p, pos] : position_) {
+    rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), p)->offset =
+        pos == pipeline::kNoOffset ? RD_KAFKA_OFFSET_BEGINNING : pos;
+  }
+  if (auto err = rd_kafka_assign(rk_.get(), list.get()); err) {
+    return Unavailable("kafka: restart {}[{}] at offset {}: {}", options_.topic, partition, offset,
+                       rd_kafka_err2str(err));
+  }
+  spdlog::info("kafka: {}[{}] restarted at offset {}", options_.topic, partition, offset);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::span<const pipeline::RawMessage>> KafkaSource::Poll(
@@ -187,8 +206,8 @@ absl::StatusOr<std::span<const pipeline::RawMessage>> KafkaSource::Poll(
   return std::span<const pipeline::RawMessage>(batch_);
 }
 
-absl::Status KafkaSource::Seek(int32_t partition, int64_t offset) {
-  // Forget this partition's messages not yet handed out; other partitions' stay (their positions
+void KafkaSource::ForgetBatchOf(int32_t partition) {
+  // This partition's messages not yet handed out go; other partitions' stay (their positions
   // already moved past them).
   size_t kept = 0;
   for (size_t i = 0; i < batch_.size(); ++i) {
@@ -199,6 +218,10 @@ absl::Status KafkaSource::Seek(int32_t partition, int64_t offset) {
   }
   batch_.resize(kept);
   held_.resize(kept);
+}
+
+absl::Status KafkaSource::Seek(int32_t partition, int64_t offset) {
+  ForgetBatchOf(partition);
   PartitionList list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), partition)->offset =
       offset == pipeline::kNoOffset ? RD_KAFKA_OFFSET_BEGINNING : offset;

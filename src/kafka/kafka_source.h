@@ -48,6 +48,11 @@ class KafkaSource : public pipeline::RecordSource {
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   void HandleOffsetReset(int32_t partition);
+  // Restarts `partition` at `offset` after an offset reset. librdkafka stops a partition's fetcher
+  // when auto.offset.reset=error fires and refuses to seek a stopped partition, so the current
+  // assignment is assigned again, every other partition at its own position.
+  absl::Status RestartPartition(int32_t partition, int64_t offset);
+  void ForgetBatchOf(int32_t partition);
   void DropBatch();
 
   SourceOptions options_;
