@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs bench/speed_vs_librdkafka_bench end to end: a private PostgreSQL, `lambdaflow broker` with a
-# 64-partition topic on a free port, `lambdaflow simulate` filling it with EVENTS events, then the
-# benchmark (which checks that every event is still on the broker before measuring). Cleans up.
+# Runs bench/speed_vs_librdkafka_bench end to end: a private PostgreSQL, `lambdaflow broker` (or,
+# with BROKER=kafka, a real Apache Kafka from scripts/kafka.sh) with a 64-partition topic on a free
+# port, `lambdaflow simulate` filling it with EVENTS events, then the benchmark (which checks that
+# every event is still on the broker before measuring). Cleans up.
 #
 #   bench/run_speed_bench.sh                       # 2 000 000 events, 3 rounds
 #   EVENTS=500000 ROUNDS=5 PHASES=bare,speed-null bench/run_speed_bench.sh
+#   BROKER=kafka PHASES=bare-batch,speed-pg bench/run_speed_bench.sh
 #
-# Environment: BUILD (build dir with lambdaflow and the bench targets, default build/bench),
+# Environment: BROKER (embedded or kafka), BUILD (build dir with lambdaflow and the bench targets,
+# default build/bench),
 # EVENTS (2000000), ROUNDS (3), PARTITIONS (64), DEVICES (20), ANTENNAS (5), SEED (1),
 # PHASES (bare,bare-batch,speed-pg,speed-null; see speed_vs_librdkafka.cc),
 # SIM_PROPS (extra producer properties for simulate, e.g. "linger.ms=1000": the embedded broker
@@ -27,6 +30,8 @@ for kv in ${SIM_PROPS:-}; do sim_props+=(-X "$kv"); done
 consumer_props=()
 for kv in ${CONSUMER_PROPS:-}; do consumer_props+=(-X "$kv"); done
 phases=${PHASES:-bare,bare-batch,speed-pg,speed-null}
+broker_kind=${BROKER:-embedded}
+case $broker_kind in embedded|kafka) ;; *) echo "run_speed_bench: BROKER must be embedded or kafka" >&2; exit 2 ;; esac
 lambdaflow=$build/src/cli/lambdaflow
 bench=$build/bench/speed_vs_librdkafka_bench
 for b in "$lambdaflow" "$bench"; do
@@ -37,7 +42,8 @@ work=$(mktemp -d /tmp/lf-speed-bench.XXXXXX)
 chmod 755 "$work"  # PostgreSQL runs as user postgres when we are root
 broker_pid=
 cleanup() {
-  [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null || true
+  if [ "$broker_kind" = kafka ]; then "$root/scripts/kafka.sh" stop --dir "$work/kafka" || true
+  else [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null || true; fi
   "$root/scripts/pgcluster.sh" stop "$work/pg" || true
   rm -rf "$work"
 }
@@ -47,17 +53,22 @@ echo "== $(date -u +%FT%TZ) on $(nproc) cores, $(grep -m1 'model name' /proc/cpu
 pg=$("$root/scripts/pgcluster.sh" start "$work/pg")
 echo "postgres: $pg"
 
-"$lambdaflow" broker --listen 127.0.0.1:0 --topic devices --partitions "$partitions" >"$work/broker.out" 2>"$work/broker.err" &
-broker_pid=$!
-brokers=
-for _ in $(seq 1 100); do
-  brokers=$(sed -n 's/^broker: listening on \([^ ]*\).*/\1/p' "$work/broker.out" | head -n 1)
-  [ -n "$brokers" ] && break
-  kill -0 "$broker_pid" 2>/dev/null || { cat "$work/broker.err" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$brokers" ] || { echo "run_speed_bench: broker did not report its address" >&2; cat "$work/broker.err" >&2; exit 1; }
-echo "broker: $brokers, topic devices, $partitions partitions"
+if [ "$broker_kind" = kafka ]; then
+  brokers=$("$root/scripts/kafka.sh" start --dir "$work/kafka" --topic devices --partitions "$partitions" | tail -n 1)
+  broker_pid=$(cat "$work/kafka/node1/pid")
+else
+  "$lambdaflow" broker --listen 127.0.0.1:0 --topic devices --partitions "$partitions" >"$work/broker.out" 2>"$work/broker.err" &
+  broker_pid=$!
+  brokers=
+  for _ in $(seq 1 100); do
+    brokers=$(sed -n 's/^broker: listening on \([^ ]*\).*/\1/p' "$work/broker.out" | head -n 1)
+    [ -n "$brokers" ] && break
+    kill -0 "$broker_pid" 2>/dev/null || { cat "$work/broker.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$brokers" ] || { echo "run_speed_bench: broker did not report its address" >&2; cat "$work/broker.err" >&2; exit 1; }
+fi
+echo "broker: $broker_kind at $brokers, topic devices, $partitions partitions"
 
 echo "simulate: $events events, $devices devices, $antennas antennas, seed $seed ${SIM_PROPS:+(-X $SIM_PROPS)}"
 "$lambdaflow" simulate --brokers "$brokers" --topic devices --events "$events" --seed "$seed" \
