@@ -50,11 +50,12 @@ java_cmd() { # CLASS ARGS... in the foreground, with the tools' quiet logging
     -cp "$JARS/*" "$@"
 }
 
-# A TCP port of 127.0.0.1 that nothing listens on (a connect is refused).
+# A TCP port of 127.0.0.1 that nothing listens on (a connect is refused). Below the kernel's
+# ephemeral range and the one scripts/pgcluster.sh draws from; `start` retries if it was taken.
 free_port() {
   local port
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % 10000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
   die "no free port found"
@@ -112,18 +113,48 @@ start_node() { # N
   echo $! >"$DIR/node$n/pid"
 }
 
+# Waits until the nodes serve. On failure says why and returns 1; returns 2 if a port was taken.
 wait_started() { # N...
   local n deadline=$((SECONDS + ${LF_KAFKA_START_TIMEOUT:-120}))
   for n in "$@"; do
     until grep -q "Kafka Server started" "$DIR/node$n/server.log" 2>/dev/null; do
       if ! node_alive "$n"; then
-        tail -n 30 "$DIR/node$n/stdout.log" "$DIR/node$n/server.log" >&2 || true
-        die "node $n exited while starting (logs in $DIR/node$n)"
+        if grep -q "Address already in use" "$DIR/node$n/server.log" "$DIR/node$n/stdout.log" 2>/dev/null; then
+          echo "kafka.sh: node $n: a port was taken by another process" >&2
+          return 2
+        fi
+        grep -E " (ERROR|FATAL) " "$DIR/node$n/server.log" | tail -n 5 >&2 || true
+        tail -n 10 "$DIR/node$n/stdout.log" >&2 || true
+        echo "kafka.sh: node $n exited while starting (logs in $DIR/node$n)" >&2
+        return 1
       fi
-      [ $SECONDS -lt $deadline ] || die "node $n not started after ${LF_KAFKA_START_TIMEOUT:-120} s (logs in $DIR/node$n)"
+      if [ $SECONDS -ge $deadline ]; then
+        echo "kafka.sh: node $n not started after ${LF_KAFKA_START_TIMEOUT:-120} s (logs in $DIR/node$n)" >&2
+        return 1
+      fi
       sleep 0.2
     done
   done
+}
+
+# Fresh cluster storage: ports, configuration, formatted log directories.
+format_cluster() {
+  local n cluster_id bs=""
+  printf '%s\n' "${SETS[@]}" | sed '/^$/d' >"$DIR/extra.properties"
+  for n in $(seq 1 "$NODES"); do
+    mkdir -p "$DIR/node$n"
+    free_port >"$DIR/node$n/broker.port"
+    free_port >"$DIR/node$n/controller.port"
+  done
+  for n in $(seq 1 "$NODES"); do write_config "$n" "$NODES"; done
+  cluster_id=$(java_cmd kafka.tools.StorageTool random-uuid | tail -n 1)
+  for n in $(seq 1 "$NODES"); do
+    java_cmd kafka.tools.StorageTool format -t "$cluster_id" -c "$DIR/node$n/server.properties" \
+      >"$DIR/node$n/format.log" 2>&1 || { cat "$DIR/node$n/format.log" >&2; die "formatting node $n failed"; }
+  done
+  echo "$NODES" >"$DIR/nodes"
+  for n in $(seq 1 "$NODES"); do bs+="${bs:+,}127.0.0.1:$(cat "$DIR/node$n/broker.port")"; done
+  echo "$bs" >"$DIR/bootstrap"
 }
 
 stop_node() { # N SIGNAL
@@ -176,28 +207,23 @@ case $cmd in
   start)
     fetch_jars
     command -v java >/dev/null || die "java not found (run scripts/install-deps.sh)"
-    if [ -f "$DIR/nodes" ]; then
-      NODES=$(cat "$DIR/nodes") # an existing cluster starts again as it was formatted
-    else
-      printf '%s\n' "${SETS[@]}" | sed '/^$/d' >"$DIR/extra.properties"
-      for n in $(seq 1 "$NODES"); do
-        mkdir -p "$DIR/node$n"
-        free_port >"$DIR/node$n/broker.port"
-        free_port >"$DIR/node$n/controller.port"
-      done
-      for n in $(seq 1 "$NODES"); do write_config "$n" "$NODES"; done
-      cluster_id=$(java_cmd kafka.tools.StorageTool random-uuid | tail -n 1)
-      for n in $(seq 1 "$NODES"); do
-        java_cmd kafka.tools.StorageTool format -t "$cluster_id" -c "$DIR/node$n/server.properties" \
-          >"$DIR/node$n/format.log" 2>&1 || { cat "$DIR/node$n/format.log" >&2; die "formatting node $n failed"; }
-      done
-      echo "$NODES" >"$DIR/nodes"
-      bs=""
-      for n in $(seq 1 "$NODES"); do bs+="${bs:+,}127.0.0.1:$(cat "$DIR/node$n/broker.port")"; done
-      echo "$bs" >"$DIR/bootstrap"
-    fi
-    for n in $(seq 1 "$NODES"); do start_node "$n"; done
-    wait_started $(seq 1 "$NODES")
+    fresh=1
+    # An existing cluster starts again as it was formatted, on its own ports.
+    if [ -f "$DIR/nodes" ]; then NODES=$(cat "$DIR/nodes"); fresh=0; fi
+    for attempt in 1 2 3 4 5; do
+      [ $fresh = 1 ] && format_cluster
+      for n in $(seq 1 "$NODES"); do start_node "$n"; done
+      rc=0
+      wait_started $(seq 1 "$NODES") || rc=$?
+      [ $rc = 0 ] && break
+      for n in $(seq 1 "$NODES"); do stop_node "$n" KILL; done
+      if [ $rc = 2 ] && [ $fresh = 1 ] && [ $attempt -lt 5 ]; then
+        echo "kafka.sh: starting again on other ports" >&2
+        rm -rf "$DIR"/node* "$DIR/nodes" "$DIR/bootstrap"
+        continue
+      fi
+      die "could not start the cluster in $DIR"
+    done
     for t in "${TOPICS[@]}"; do
       rf=1; [ "$NODES" -gt 1 ] && rf=3
       java_cmd org.apache.kafka.tools.TopicCommand --bootstrap-server "$(bootstrap)" --create --if-not-exists \
@@ -228,7 +254,7 @@ case $cmd in
     case $cmd in
       node-stop) stop_node "$NODE" TERM ;;
       node-kill) stop_node "$NODE" KILL ;;
-      node-start) fetch_jars; start_node "$NODE"; wait_started "$NODE" ;;
+      node-start) fetch_jars; start_node "$NODE"; wait_started "$NODE" || die "node $NODE did not start" ;;
     esac
     ;;
   topics)

@@ -91,7 +91,6 @@ test('two kcat consumers in one group split the partitions and together read eve
   const consumers = [];
   try {
     const sent = keyedLines(3000);
-    await kcat(['-b', broker.brokers, '-P', '-t', 'devices', '-K', ':'], sent.join('\n') + '\n');
     for (let i = 0; i < 2; i++) {
       const c = { out: '', err: '' };
       c.proc = spawn('kcat', ['-u', '-b', broker.brokers, '-G', 'lf-test-group', '-X', 'auto.offset.reset=earliest',
@@ -103,6 +102,11 @@ test('two kcat consumers in one group split the partitions and together read eve
     }
     const lines = () => consumers.flatMap((c) => c.out.split('\n').filter((l) => l.length > 0));
     const assigned = (c) => [...c.err.matchAll(/assigned: (.*)/g)].map((m) => m[1]).pop() ?? '';
+    // Produce once both members hold partitions: a real broker's coordinator may hand everything to
+    // the first member before the second joins, which would then find nothing left to read.
+    const joinDeadline = Date.now() + 60000;
+    while (Date.now() < joinDeadline && consumers.some((c) => !/devices \[\d+\]/.test(assigned(c)))) await sleep(200);
+    await kcat(['-b', broker.brokers, '-P', '-t', 'devices', '-K', ':'], sent.join('\n') + '\n');
     const deadline = Date.now() + 60000;
     while (Date.now() < deadline &&
            (new Set(lines()).size < sent.length || consumers.some((c) => !/devices \[\d+\]/.test(assigned(c))))) {
