@@ -49,7 +49,7 @@ class KafkaSource : public pipeline::RecordSource {
   void Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   void HandleOffsetReset(int32_t partition);
   // Restarts `partition` at `offset` after an offset reset. librdkafka stops a partition's fetcher
-  // when auto.offset.reset=error fires and refuses to seek a stopped partition, so the current
+  // when auto.offset.reset=error fires, and a seek does not start it again, so the current
   // assignment is assigned again, every other partition at its own position.
   absl::Status RestartPartition(int32_t partition, int64_t offset);
   void ForgetBatchOf(int32_t partition);
