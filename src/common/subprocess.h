@@ -1,5 +1,6 @@
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -10,8 +11,23 @@
 
 namespace lf {
 
-// Starts `argv` (argv[0] is looked up in PATH) with stdout and stderr appended to `log_path`
-// (or inherited when empty), in its own process group, with stdin from /dev/null.
+struct SpawnOptions {
+  // stdout and stderr are appended to this file (opened as `user`); inherited when empty.
+  std::string log_path;
+  std::vector<std::string> extra_env;  // NAME=value, added to this process's environment
+  // Sent to the child when this process dies, however it dies (SIGKILL and the OOM killer
+  // included): a supervisor's children never outlive it. 0: none. Linux ties it to the thread
+  // that spawned the child, so spawn long-lived children from a thread that lives as long.
+  int parent_death_signal = SIGTERM;
+  // Run as this system user (its uid, gid and groups), e.g. "postgres" when we are root.
+  std::string user;
+};
+
+// Starts `argv` (argv[0] is looked up in PATH) in its own process group, with stdin from
+// /dev/null and default signal dispositions. Errors when it could not be executed.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
+
+// The same with stdout and stderr appended to `log_path` (or inherited when empty).
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log_path,
                             const std::vector<std::string>& extra_env = {});
 
