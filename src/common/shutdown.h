@@ -4,12 +4,12 @@
 
 namespace lf {
 
-// Installs SIGINT/SIGTERM handlers that set a process-wide flag (a second signal at least a
-// second later exits at once with status 130). Long-running loops poll ShutdownRequested().
+// Installs SIGINT/SIGTERM/SIGHUP handlers that set a process-wide flag (a second signal at least
+// a second later exits at once with status 130). Long-running loops poll ShutdownRequested().
 // Call once from main.
 void InstallShutdownHandlers();
 
-// True once SIGINT/SIGTERM arrived or RequestShutdown() was called. Thread-safe.
+// True once SIGINT/SIGTERM/SIGHUP arrived or RequestShutdown() was called. Thread-safe.
 bool ShutdownRequested();
 void RequestShutdown();
 
