@@ -239,6 +239,13 @@ Server::~Server() { Stop(); }
 absl::StatusOr<std::unique_ptr<Server>> Server::Open(const ServerOptions& options) {
   auto impl = std::make_unique<Impl>(options);
   impl->Routes();
+  // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server bind the port a
+  // running one holds (the kernel then splits connections between them). SO_REUSEADDR only: a
+  // port in use is an error, a port in TIME_WAIT is not.
+  impl->http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   if (options.port == 0) {
     impl->port = impl->http.bind_to_any_port(options.host);
     if (impl->port <= 0) return Unavailable("serve: cannot listen on {}:0", options.host);
