@@ -1,9 +1,13 @@
 // `lambdaflow up`: the whole pipeline on one machine, on embedded defaults.
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -85,6 +89,35 @@ std::string StatusLine(PGconn* conn, const std::string& group, int64_t* last_eve
       rate, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), wm, batch);
 }
 
+// One `up` per storage directory: an exclusive lock on STORAGE/up.lock for the life of this
+// process. The kernel releases it however the process dies, so a dead run never blocks the next.
+// Returns the lock's descriptor, or -1 after saying who holds it.
+int LockStorage(const std::string& root) {
+  std::string path = root + "/up.lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    spdlog::error("up: cannot open {}: {}", path, std::strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("?");
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    spdlog::error(
+        "up: another `lambdaflow up` (pid {}) is running on {}; stop it first (Ctrl-C there, or "
+        "kill {}) or use another --storage",
+        holder, root, holder);
+    close(fd);
+    return -1;
+  }
+  std::string me = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, me.data(), me.size(), 0) < 0) {
+    spdlog::warn("up: cannot write the pid into {}: {}", path, std::strerror(errno));
+  }
+  return fd;
+}
+
 int RunUp(const UpFlags& f) {
   std::error_code ec;
   fs::create_directories(f.storage + "/logs", ec);
@@ -93,6 +126,8 @@ int RunUp(const UpFlags& f) {
     return 2;
   }
   const std::string root = fs::absolute(f.storage).string();
+  const int lock_fd = LockStorage(root);
+  if (lock_fd < 0) return 1;
   const std::string logs = root + "/logs";
   auto speed_every = ParseDuration(f.batch_every);
   if (!speed_every.ok()) {
@@ -101,7 +136,7 @@ int RunUp(const UpFlags& f) {
   }
   const std::string self = SelfExecutable();
   std::vector<Child> children;
-  bool own_pg = f.pg.empty();
+  std::unique_ptr<postgres::LocalServer> local_pg;
   int exit_code = 0;
 
   auto shutdown = [&](int code) {
@@ -110,10 +145,11 @@ int RunUp(const UpFlags& f) {
       int s = Stop(it->pid, std::chrono::seconds(30));
       spdlog::info("up: stopped {} (exit {})", it->name, s);
     }
-    if (own_pg) {
-      if (auto st = postgres::StopLocalServer(root + "/postgres"); !st.ok())
-        spdlog::warn("{}", Message(st));
+    if (local_pg) {
+      if (auto st = local_pg->Stop(); !st.ok()) spdlog::warn("{}", Message(st));
+      spdlog::info("up: stopped PostgreSQL");
     }
+    close(lock_fd);
     return code;
   };
   auto start = [&](const std::string& name,
@@ -125,13 +161,14 @@ int RunUp(const UpFlags& f) {
   };
 
   std::string pg = f.pg;
-  if (own_pg) {
-    auto uri = postgres::StartLocalServer(root + "/postgres");
-    if (!uri.ok()) {
-      spdlog::error("{}", Message(uri.status()));
-      return 1;
+  if (f.pg.empty()) {
+    auto server = postgres::LocalServer::Start(root + "/postgres");
+    if (!server.ok()) {
+      spdlog::error("{}", Message(server.status()));
+      return shutdown(1);
     }
-    pg = *uri;
+    local_pg = std::move(*server);
+    pg = local_pg->uri();
   }
   auto target = postgres::ParseConnTarget(pg);
   if (!target.ok()) {
@@ -223,8 +260,8 @@ int RunUp(const UpFlags& f) {
       "  lake:        %s/devices\n"
       "  logs:        %s\n"
       "Ctrl-C stops everything.\n",
-      dashboard.c_str(), target->display == pg ? pg.c_str() : pg.c_str(), brokers.c_str(),
-      root.c_str(), logs.c_str());
+      dashboard.c_str(), target->secrets.empty() ? pg.c_str() : target->display.c_str(),
+      brokers.c_str(), root.c_str(), logs.c_str());
   std::fflush(stdout);
 
   const bool tty = isatty(STDOUT_FILENO);
@@ -239,6 +276,14 @@ int RunUp(const UpFlags& f) {
       int s = ExitedStatus(c.pid);
       if (s >= 0) {
         spdlog::error("up: {} exited with status {}; see {}/{}.log", c.name, s, logs, c.name);
+        exit_code = 1;
+        RequestShutdown();
+      }
+    }
+    if (local_pg && !exit_code) {
+      if (int s = ExitedStatus(local_pg->pid()); s >= 0) {
+        spdlog::error("up: PostgreSQL exited with status {}; stopping. See {}", s,
+                      local_pg->log_path());
         exit_code = 1;
         RequestShutdown();
       }
