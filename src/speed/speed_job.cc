@@ -98,7 +98,6 @@ absl::Status SpeedJob::LoadCommitted(const std::vector<int32_t>& partitions) {
 
 absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
     const std::vector<int32_t>& partitions) {
-  last_activity_ = Clock::now();
   ever_assigned_ = true;
   // The sink is this thread's again before loading from it.
   if (absl::Status st = FinishFlush(); !st.ok()) {
@@ -119,11 +118,12 @@ absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
     const Partition& s = partitions_[p];
     start[p] = EarlierStart(s.committed, s.lake_committed);
   }
+  // Idleness counts from here: time spent waiting for PostgreSQL above is not idle time.
+  last_activity_ = Clock::now();
   return start;
 }
 
 void SpeedJob::OnRevoked(const std::vector<int32_t>& partitions) {
-  last_activity_ = Clock::now();
   absl::Status st = Flush();
   if (st.ok()) st = RollLake();
   if (!st.ok()) {
@@ -135,6 +135,7 @@ void SpeedJob::OnRevoked(const std::vector<int32_t>& partitions) {
     if (lake_writer_) lake_writer_->DiscardAll();
   }
   for (int32_t p : partitions) PartitionState(p) = Partition{};
+  last_activity_ = Clock::now();  // after the commit: time spent on it is not idle time
 }
 
 void SpeedJob::OnDataLoss(int32_t partition, int64_t from, int64_t to) {

@@ -21,6 +21,10 @@ class FakeSink : public pipeline::SpeedCommitSink {
  public:
   absl::StatusOr<std::map<int32_t, CommittedPartition>> Load(
       const std::vector<int32_t>& ps) override {
+    if (load_failures > 0) {
+      --load_failures;
+      return absl::UnavailableError("fake: PostgreSQL is down");
+    }
     std::map<int32_t, CommittedPartition> out;
     for (int32_t p : ps) out[p] = committed[p];
     return out;
@@ -48,6 +52,7 @@ class FakeSink : public pipeline::SpeedCommitSink {
   std::map<std::pair<int32_t, int64_t>, std::string> dead;
   int64_t late = 0;
   int commits = 0;
+  int load_failures = 0;  // Load fails this many times first
   std::function<void()> before_commit;
 };
 
@@ -69,6 +74,10 @@ class FakeSource : public pipeline::RecordSource {
       for (auto& [p, off] : *start) pos_[p] = off < 0 ? 0 : off;
       if (after_assign) after_assign(pos_);
     }
+    if (empty_polls > 0) {  // fetching has not started yet
+      --empty_polls;
+      return std::span<const RawMessage>(out_);
+    }
     for (auto& [p, v] : data_) {
       while (pos_[p] < static_cast<int64_t>(v.size()) && out_.size() < max && delivered_ < limit_) {
         out_.push_back(RawMessage{p, pos_[p], v[pos_[p]]});
@@ -84,6 +93,7 @@ class FakeSource : public pipeline::RecordSource {
   }
   std::function<void(std::map<int32_t, int64_t>&)> after_assign;
   std::function<void()> on_poll;
+  int empty_polls = 0;  // polls after the assignment that return nothing
   absl::Status Close() override {
     std::vector<int32_t> ps;
     for (auto& [p, v] : data_) ps.push_back(p);
@@ -250,6 +260,25 @@ TEST(SpeedJobTest, DataLossIsCountedAndSkipped) {
   EXPECT_EQ(summary->events, 5);
   EXPECT_EQ(sink.committed[0].next_offset, 10);
   EXPECT_EQ((sink.rows[{1795305600, "app_bytes_total", "A"}]), 5);
+}
+
+// Found by an independent run: PostgreSQL was away while the job loaded its offsets at the
+// assignment; the retries took longer than --exit-when-idle, and the job finished at once with
+// nothing read. Time blocked on PostgreSQL is not idle time.
+TEST(SpeedJobTest, TimeSpentRetryingPostgresIsNotIdleTime) {
+  Dataset d = MakeDataset();
+  FakeSink sink;
+  sink.load_failures = 2;  // retried after 0.5 s and 1 s
+  SpeedOptions o = Options();
+  o.exit_when_idle = std::chrono::milliseconds(800);
+  SpeedJob job(o, &sink);
+  FakeSource source(d.partitions, &job);
+  source.empty_polls = 1;
+  auto summary = job.Run(&source);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(sink.load_failures, 0);
+  EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
+  EXPECT_EQ(sink.rows, d.expected);
 }
 
 }  // namespace
