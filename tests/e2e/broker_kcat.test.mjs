@@ -64,7 +64,10 @@ test('kcat produces N keyed messages and consumes exactly them back, in order pe
   try {
     const n = 20000;
     const sent = keyedLines(n);
-    await kcat(['-b', broker.brokers, '-P', '-t', 'devices', '-K', ':'], sent.join('\n') + '\n');
+    // Idempotence keeps the order per partition through retries (a real broker may ask for one
+    // while it is still loading, and a plain retry can overtake later batches).
+    await kcat(['-b', broker.brokers, '-P', '-t', 'devices', '-K', ':', '-X', 'enable.idempotence=true'],
+      sent.join('\n') + '\n');
     const out = await kcat(['-b', broker.brokers, '-C', '-t', 'devices', '-o', 'beginning', '-e', '-q',
       '-f', '%p %k:%s\n']);
     const rows = out.split('\n').filter((l) => l.length > 0);

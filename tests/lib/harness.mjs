@@ -268,7 +268,8 @@ export function shellQuote(s) {
 // A test file's resources: temp dirs, processes, PostgreSQL clusters, and its artifacts dir.
 export class Scope {
   constructor(name) {
-    this.name = name;
+    // The same file runs against both brokers, possibly at once: separate artifacts and temp dirs.
+    this.name = TEST_BROKER === 'kafka' && !name.startsWith('kafka_') ? `${name}-kafka` : name;
     this.artifacts = path.join(ARTIFACTS_DIR, name);
     fs.rmSync(this.artifacts, { recursive: true, force: true });
     fs.mkdirSync(this.artifacts, { recursive: true });
