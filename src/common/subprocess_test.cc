@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -85,60 +86,64 @@ TEST(SpawnTest, ExtraEnvironmentReachesTheChild) {
   fs::remove_all(dir);
 }
 
-// The supervisor dies by SIGKILL: its children get their parent-death signal at once.
-TEST(SpawnTest, ChildrenDieWithTheirParent) {
+// A forked "supervisor" that spawns `sleep 60` once per parent-death signal given and reports
+// the children's pids; it then waits to be killed (`linger`) or exits at once.
+struct Supervisor {
+  pid_t pid = -1;
+  std::vector<pid_t> children;
+};
+
+Supervisor StartSupervisor(const std::vector<int>& death_signals, bool linger) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  if (pipe(fds) != 0) return {};
   pid_t supervisor = fork();
-  ASSERT_GE(supervisor, 0);
   if (supervisor == 0) {
     close(fds[0]);
-    auto a = Spawn({"sleep", "60"}, SpawnOptions{});  // SIGTERM by default
-    auto b = Spawn({"sleep", "60"}, SpawnOptions{.parent_death_signal = SIGKILL});
-    pid_t pids[2] = {a.ok() ? *a : -1, b.ok() ? *b : -1};
-    if (write(fds[1], pids, sizeof pids) != sizeof pids) _exit(1);
-    pause();  // until killed
+    for (int sig : death_signals) {
+      auto child = Spawn({"sleep", "60"}, SpawnOptions{.parent_death_signal = sig});
+      pid_t pid = child.ok() ? *child : -1;
+      if (write(fds[1], &pid, sizeof pid) != sizeof pid) _exit(1);
+    }
+    if (linger) pause();  // until killed
     _exit(0);
   }
   close(fds[1]);
-  pid_t pids[2] = {0, 0};
-  ASSERT_EQ(read(fds[0], pids, sizeof pids), static_cast<ssize_t>(sizeof pids));
+  Supervisor s{supervisor, {}};
+  pid_t pid = 0;
+  for (size_t i = 0; i < death_signals.size() && read(fds[0], &pid, sizeof pid) == sizeof pid; ++i)
+    s.children.push_back(pid);
   close(fds[0]);
-  ASSERT_GT(pids[0], 0);
-  ASSERT_GT(pids[1], 0);
-  EXPECT_TRUE(Running(pids[0]));
-  EXPECT_TRUE(Running(pids[1]));
-  kill(supervisor, SIGKILL);
-  int status = 0;
-  waitpid(supervisor, &status, 0);
+  return s;
+}
+
+// The supervisor dies by SIGKILL: its children get their parent-death signal at once.
+TEST(SpawnTest, ChildrenDieWithTheirParent) {
+  Supervisor s = StartSupervisor({SIGTERM, SIGKILL}, /*linger=*/true);
+  ASSERT_GT(s.pid, 0);
+  ASSERT_EQ(s.children.size(), 2u);
+  for (pid_t c : s.children) {
+    ASSERT_GT(c, 0);
+    EXPECT_TRUE(Running(c));
+  }
+  kill(s.pid, SIGKILL);
+  waitpid(s.pid, nullptr, 0);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while ((Running(pids[0]) || Running(pids[1])) && std::chrono::steady_clock::now() < deadline) {
+  while ((Running(s.children[0]) || Running(s.children[1])) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_FALSE(Running(pids[0])) << "the SIGTERM child outlived its parent";
-  EXPECT_FALSE(Running(pids[1])) << "the SIGKILL child outlived its parent";
+  EXPECT_FALSE(Running(s.children[0])) << "the SIGTERM child outlived its parent";
+  EXPECT_FALSE(Running(s.children[1])) << "the SIGKILL child outlived its parent";
 }
 
 TEST(SpawnTest, NoParentDeathSignalWhenAskedForNone) {
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t supervisor = fork();
-  ASSERT_GE(supervisor, 0);
-  if (supervisor == 0) {
-    close(fds[0]);
-    auto a = Spawn({"sleep", "30"}, SpawnOptions{.parent_death_signal = 0});
-    pid_t pid = a.ok() ? *a : -1;
-    if (write(fds[1], &pid, sizeof pid) != sizeof pid) _exit(1);
-    _exit(0);
-  }
-  close(fds[1]);
-  pid_t pid = 0;
-  ASSERT_EQ(read(fds[0], &pid, sizeof pid), static_cast<ssize_t>(sizeof pid));
-  close(fds[0]);
-  waitpid(supervisor, nullptr, 0);
+  Supervisor s = StartSupervisor({0}, /*linger=*/false);
+  ASSERT_EQ(s.children.size(), 1u);
+  ASSERT_GT(s.children[0], 0);
+  waitpid(s.pid, nullptr, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_TRUE(Running(pid));
-  kill(pid, SIGKILL);
+  EXPECT_TRUE(Running(s.children[0]));
+  kill(s.children[0], SIGKILL);
 }
 
 }  // namespace
