@@ -270,7 +270,7 @@ export class Scope {
   constructor(name) {
     // The same file runs against both brokers, possibly at once: separate artifacts and temp dirs.
     this.name = TEST_BROKER === 'kafka' && !name.startsWith('kafka_') ? `${name}-kafka` : name;
-    this.artifacts = path.join(ARTIFACTS_DIR, name);
+    this.artifacts = path.join(ARTIFACTS_DIR, this.name);
     fs.rmSync(this.artifacts, { recursive: true, force: true });
     fs.mkdirSync(this.artifacts, { recursive: true });
     this.procs = [];
