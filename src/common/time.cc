@@ -91,6 +91,8 @@ absl::StatusOr<Timestamp> ParseTime(std::string_view text) {
         return BadTime(text, "bad Unix seconds");
       v = v * 10 + (text[i] - '0');
     }
+    // Years 0001-9999, as everywhere else; beyond that the microseconds would overflow.
+    if (v > (neg ? 62135596800 : 253402300799)) return BadTime(text, "Unix seconds out of range");
     return FromUnixSeconds(neg ? -v : v);
   }
   size_t pos = 0;

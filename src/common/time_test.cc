@@ -47,6 +47,16 @@ TEST(ParseTimeTest, RejectsBadInput) {
   EXPECT_NE(ParseTime("yesterday").status().message().find("yesterday"), std::string_view::npos);
 }
 
+// Found by fuzz_time: Unix seconds whose microseconds overflow int64 (undefined behaviour).
+TEST(ParseTimeTest, UnixSecondsStayWithinYears1To9999) {
+  EXPECT_FALSE(ParseTime("@133333333333333313").ok());
+  EXPECT_FALSE(ParseTime("@-133333333333333313").ok());
+  EXPECT_EQ(FormatTime(*ParseTime("@253402300799")), "9999-12-31T23:59:59Z");
+  EXPECT_FALSE(ParseTime("@253402300800").ok());
+  EXPECT_EQ(FormatTime(*ParseTime("@-62135596800")), "0001-01-01T00:00:00Z");
+  EXPECT_FALSE(ParseTime("@-62135596801").ok());
+}
+
 TEST(FormatTest, RoundTrips) {
   EXPECT_EQ(FormatTime(*ParseTime("1970-01-01T00:00:00Z")), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatTime(*ParseTime("2020-09-19T19:54:47Z")), "2020-09-19T19:54:47Z");
