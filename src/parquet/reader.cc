@@ -65,6 +65,7 @@ size_t ValueCount(const ColumnData& c) {
 
 // Appends `count` fixed-width values from raw little-endian bytes.
 void AppendFixed(const uint8_t* p, size_t count, const ColumnDescriptor& d, ColumnData* out) {
+  if (count == 0) return;  // p may be null then (an empty page), and memcpy must not see it
   switch (d.physical) {
     case Type::kInt32: {
       size_t base = out->int32s.size();
