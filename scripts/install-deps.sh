@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Lambdaflow needs to build, run and test on Debian 12: the compiler tool
 # chain, the libraries (all from Debian), PostgreSQL 15, kcat, Java 17 and Maven (for a real Apache
-# Kafka, scripts/kafka.sh), Node.js/npm and the npm packages of tests/. Idempotent and quiet when everything is there; works as root or through sudo.
+# Kafka, scripts/kafka.sh), clang 14 with libFuzzer (scripts/fuzz.sh), Node.js/npm and the npm
+# packages of tests/. Idempotent and quiet when everything is there; works as root or through sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ PACKAGES=(
   postgresql-15 postgresql-client-15 kcat procps util-linux
   chromium
   openjdk-17-jre-headless maven
+  clang-14 libclang-rt-14-dev
 )
 
 SUDO=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (release preset, warnings as errors) and runs the whole test
 # suite under ctest: unit tests, integration and end-to-end tests (private PostgreSQL, the embedded
-# broker and a real Apache Kafka, DuckDB as the oracle). Test artifacts land in tests/artifacts/.
+# broker and a real Apache Kafka, DuckDB as the oracle), then the fuzz targets for a bounded time
+# (scripts/fuzz.sh). Test artifacts land in tests/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -13,3 +14,6 @@ mkdir -p tests/artifacts
 # The real Apache Kafka of the kafka-labelled tests: its jars from Maven Central, cached in .tools/.
 scripts/kafka.sh jars >/dev/null
 ctest --preset release -j2 --timeout 1500 "$@"
+# Every parser that meets outside bytes under libFuzzer with ASan/UBSan: the committed seeds
+# (regression inputs included) always, then new inputs for LF_FUZZ_SECONDS each.
+if [ $# -eq 0 ]; then scripts/fuzz.sh all "${LF_FUZZ_SECONDS:-30}s"; fi
