@@ -262,6 +262,27 @@ std::map<int32_t, int64_t> KafkaSource::Lag() {
   return lag;
 }
 
+absl::Status KafkaSource::CheckReachable() {
+  if (position_.empty()) {
+    // No assignment (none for us in the group, or the session was lost while the broker was
+    // away): any broker answering a metadata request will do.
+    const rd_kafka_metadata_t* md = nullptr;
+    auto err = rd_kafka_metadata(rk_.get(), /*all_topics=*/0, nullptr, &md, 2000);
+    if (md) rd_kafka_metadata_destroy(md);
+    if (err) return Unavailable("kafka: no broker answers: {}", rd_kafka_err2str(err));
+    return absl::OkStatus();
+  }
+  int64_t low = 0, high = 0;
+  int32_t partition = position_.begin()->first;
+  if (auto err = rd_kafka_query_watermark_offsets(rk_.get(), options_.topic.c_str(), partition,
+                                                  &low, &high, 2000);
+      err) {
+    return Unavailable("kafka: {}[{}] does not answer: {}", options_.topic, partition,
+                       rd_kafka_err2str(err));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status KafkaSource::Close() {
   if (closed_ || !rk_) return absl::OkStatus();
   closed_ = true;

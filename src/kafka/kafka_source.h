@@ -35,6 +35,9 @@ class KafkaSource : public pipeline::RecordSource {
   absl::Status Seek(int32_t partition, int64_t offset) override;
   void MirrorCommit(const std::map<int32_t, int64_t>& next_offsets) override;
   std::map<int32_t, int64_t> Lag() override;
+  // Asks the leader of an assigned partition for its watermarks, or any broker for metadata when
+  // nothing is assigned (at most 2 s).
+  absl::Status CheckReachable() override;
   absl::Status Close() override;
 
  private:

@@ -44,6 +44,9 @@ class RecordSource {
   virtual void MirrorCommit(const std::map<int32_t, int64_t>& next_offsets) {}
   // Messages still to read per assigned partition, when known (-1 unknown).
   virtual std::map<int32_t, int64_t> Lag() { return {}; }
+  // Whether "nothing to read" can be believed: an error when the source cannot reach its broker
+  // (then an empty Poll means "broker away", not "no input").
+  virtual absl::Status CheckReachable() { return absl::OkStatus(); }
   // Leaves the group cleanly; no further Poll.
   virtual absl::Status Close() { return absl::OkStatus(); }
 };

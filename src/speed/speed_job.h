@@ -20,8 +20,11 @@ namespace lf::speed {
 struct SpeedOptions {
   std::string topic = "devices";
   std::chrono::milliseconds flush_interval{2000};
-  // Stop after this long without input (treating every window as final).
+  // Stop after this long without input (treating every window as final). Time blocked on
+  // PostgreSQL does not count, nor time while the broker does not answer; after such an outage
+  // idleness must last at least `settle_after_outage` (a lost group session rejoins first).
   std::optional<std::chrono::milliseconds> exit_when_idle;
+  std::chrono::milliseconds settle_after_outage{10000};
   window::WindowOptions windows;
   size_t poll_batch = 20000;
   std::chrono::milliseconds status_interval{10000};
@@ -139,9 +142,9 @@ class SpeedJob : public pipeline::PartitionListener {
   std::string error_;
   SpeedSummary summary_;
   std::chrono::steady_clock::time_point last_activity_;
-  bool ever_assigned_ = false;
-  bool resynced_ =
-      false;  // set by Resync()  // idleness only counts once the group gave us an assignment
+  bool ever_assigned_ = false;    // idleness only counts once the group gave us an assignment
+  bool broker_was_away_ = false;  // the last idleness check found the broker unreachable
+  bool resynced_ = false;         // set by Resync()
   int64_t events_since_status_ = 0;
   std::chrono::steady_clock::time_point last_status_;
 };

@@ -62,7 +62,8 @@ class FakeSource : public pipeline::RecordSource {
   FakeSource(std::map<int32_t, std::vector<std::string>> data, pipeline::PartitionListener* l,
              size_t limit = SIZE_MAX)
       : data_(std::move(data)), listener_(l), limit_(limit) {}
-  absl::StatusOr<std::span<const RawMessage>> Poll(size_t max, std::chrono::milliseconds) override {
+  absl::StatusOr<std::span<const RawMessage>> Poll(size_t max,
+                                                   std::chrono::milliseconds timeout) override {
     if (on_poll) on_poll();
     out_.clear();
     if (!assigned_) {
@@ -76,6 +77,11 @@ class FakeSource : public pipeline::RecordSource {
     }
     if (empty_polls > 0) {  // fetching has not started yet
       --empty_polls;
+      return std::span<const RawMessage>(out_);
+    }
+    if (away_polls > 0) {
+      std::this_thread::sleep_for(timeout);
+      --away_polls;
       return std::span<const RawMessage>(out_);
     }
     for (auto& [p, v] : data_) {
@@ -94,6 +100,15 @@ class FakeSource : public pipeline::RecordSource {
   std::function<void(std::map<int32_t, int64_t>&)> after_assign;
   std::function<void()> on_poll;
   int empty_polls = 0;  // polls after the assignment that return nothing
+  // While > 0 the broker is "away": each Poll waits its timeout, returns nothing and counts
+  // down, and CheckReachable fails (counted in unreachable_reports).
+  int away_polls = 0;
+  int unreachable_reports = 0;
+  absl::Status CheckReachable() override {
+    if (away_polls == 0) return absl::OkStatus();
+    ++unreachable_reports;
+    return absl::UnavailableError("fake: broker away");
+  }
   absl::Status Close() override {
     std::vector<int32_t> ps;
     for (auto& [p, v] : data_) ps.push_back(p);
@@ -277,6 +292,24 @@ TEST(SpeedJobTest, TimeSpentRetryingPostgresIsNotIdleTime) {
   auto summary = job.Run(&source);
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(sink.load_failures, 0);
+  EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
+  EXPECT_EQ(sink.rows, d.expected);
+}
+
+// An empty poll while the broker is away is not "no input": the job waits for the broker
+// instead of finishing with input still on it.
+TEST(SpeedJobTest, AnUnreachableBrokerIsNotIdleness) {
+  Dataset d = MakeDataset();
+  FakeSink sink;
+  SpeedOptions o = Options();
+  o.exit_when_idle = std::chrono::milliseconds(200);
+  o.settle_after_outage = std::chrono::milliseconds(400);
+  SpeedJob job(o, &sink);
+  FakeSource source(d.partitions, &job);
+  source.away_polls = 12;  // ~1.2 s away: the idle time passes several times over
+  auto summary = job.Run(&source);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_GT(source.unreachable_reports, 0) << "the job never asked whether the broker answers";
   EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
   EXPECT_EQ(sink.rows, d.expected);
 }

@@ -109,3 +109,40 @@ test('3 nodes: the leader of half the partitions killed and restarted: exact aft
   });
   assert.equal(leaders.get(1), PARTITIONS / 2, 'the killed node led half the partitions');
 });
+
+// `--exit-when-idle` must not take a broker outage for the end of the input: the layer waits for
+// the broker, lets the group settle, reads the rest and only then finishes.
+test('speed --exit-when-idle 3s rides out an 8 s outage and finishes with everything read', { timeout: 600000 }, async (t) => {
+  const tmp = scope.tmpdir();
+  const ndjson = path.join(tmp, 'events.ndjson');
+  const [pg, broker] = await Promise.all([scope.startPostgres(),
+    scope.startKafka({ topics: [TOPIC], partitions: PARTITIONS })]);
+  const prov = await scope.run(['provision', '--pg', pg.uri], { timeoutMs: 60000 });
+  assert.equal(prov.code, 0, `provision failed: ${prov.stderr}`);
+  // Input keeps arriving (the simulator rides out the outage too) while speed reads it live.
+  const sim = scope.start(['simulate', '--brokers', broker.brokers, '--topic', TOPIC, '--events', '60000',
+    '--rate', '3000', '--interval', '2s', '--start', '2026-11-22T06:00:00Z', '--seed', '53', '--out', ndjson]);
+  const speed = scope.start(['speed', '--brokers', broker.brokers, '--topic', TOPIC, '--pg', pg.uri,
+    '--flush-interval', '500ms', '--exit-when-idle', '3s'], { name: 'speed-idle' });
+  const applied = async () => Number((await query(pg.uri,
+    `SELECT coalesce(sum(events), 0)::text AS n FROM lf_offsets WHERE sink = 'pg:bytes'`))[0].n);
+  await waitFor(async () => {
+    if (!speed.running) throw new WaitAbort(`speed exited: ${speed.stderr.slice(-1500)}`);
+    return (await applied()) > 5000;
+  }, { timeoutMs: 120000, what: 'the speed layer to make progress' });
+  const before = await applied();
+  await broker.kafka.stop();
+  await sleep(8000);
+  assert.ok(speed.running, `speed must wait for the broker, not finish: ${speed.stderr.slice(-2000)}`);
+  await broker.kafka.start();
+  const simResult = await sim.wait(300000);
+  assert.equal(simResult.code, 0, `simulate failed: ${simResult.stderr.slice(-2000)}`);
+  const r = await speed.wait(300000);
+  assert.equal(r.code, 0, `speed exited ${r.code}/${r.signal}: ${r.stderr.slice(-2000)}`);
+  const summary = speed.lastJsonLine();
+  t.diagnostic(`applied before the outage: ${before}; summary ${JSON.stringify(summary)}`);
+  assert.ok(before < 60000, 'the outage came before the end of the input');
+  assert.equal(summary.events, 60000);
+  assert.match(speed.stderr, /waiting for the broker/);
+  assertTableEquals(await oracleWindows([ndjson]), await readWindowTable(pg.uri));
+});
