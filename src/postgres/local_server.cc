@@ -189,8 +189,6 @@ absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::Start(const std::strin
         Spawn({bin + "/postgres", "-D", data, "-p", std::to_string(port), "-k", dir, "-c",
                "listen_addresses=127.0.0.1"},
               SpawnOptions{.log_path = log, .parent_death_signal = SIGINT, .user = user}));
-    std::unique_ptr<LocalServer> server(new LocalServer(
-        pid, fmt::format("postgresql://lambdaflow@127.0.0.1:{}/lambdaflow", port), data, log));
     // Ready once it accepts connections; crash recovery after a kill may take a while.
     std::string ping = fmt::format("host=127.0.0.1 port={} dbname=postgres user=lambdaflow", port);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -204,7 +202,6 @@ absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::Start(const std::strin
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (!ready) {
-      server->stopped_ = true;
       lf::Stop(pid, std::chrono::seconds(10));
       std::ifstream in(log);
       in.seekg(static_cast<std::streamoff>(log_size));
@@ -214,6 +211,9 @@ absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::Start(const std::strin
         continue;  // the free port was taken meanwhile: another one
       return Unavailable("postgres: the private cluster in {} did not start; see {}", data, log);
     }
+    // From here on the server is stopped again if anything fails.
+    std::unique_ptr<LocalServer> server(new LocalServer(
+        pid, fmt::format("postgresql://lambdaflow@127.0.0.1:{}/lambdaflow", port), data, log));
     std::string admin = fmt::format("postgresql://lambdaflow@127.0.0.1:{}/postgres", port);
     LF_ASSIGN_OR_RETURN(ConnTarget target, ParseConnTarget(admin));
     LF_ASSIGN_OR_RETURN(PgConn conn, Connect(target));

@@ -123,6 +123,26 @@ absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
   return start;
 }
 
+bool SpeedJob::BrokerConfirmsIdle(pipeline::RecordSource* source) {
+  // Nothing to read only means "no input" when the broker answers: while it is away, wait for it
+  // instead of finishing with input still on it.
+  if (absl::Status reach = source->CheckReachable(); !reach.ok()) {
+    spdlog::warn("speed: no input for {}, but {}; waiting for the broker",
+                 FormatDuration(*options_.exit_when_idle), Message(reach));
+    broker_was_away_ = true;
+    last_activity_ = Clock::now();
+    return false;
+  }
+  if (!broker_was_away_) return true;
+  // Back: the group may have to settle (a lost session rejoins) and fetching restarts, so
+  // idleness counts afresh, for at least settle_after_outage.
+  spdlog::info("speed: the broker answers again");
+  broker_was_away_ = false;
+  last_activity_ = Clock::now() + std::max(std::chrono::milliseconds(0),
+                                           options_.settle_after_outage - *options_.exit_when_idle);
+  return false;
+}
+
 void SpeedJob::OnRevoked(const std::vector<int32_t>& partitions) {
   absl::Status st = Flush();
   if (st.ok()) st = RollLake();
@@ -522,34 +542,7 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
           break;
         }
         if (resynced_) continue;
-        // Nothing to read only means "no input" when the broker answers: while it is away,
-        // wait for it instead of finishing with input still on it.
-        auto asked = Clock::now();
-        absl::Status reach = source->CheckReachable();
-        if (reach.ok() && Clock::now() - asked > std::chrono::seconds(1)) {
-          // librdkafka may hold the question until the broker is back: an answer that slow
-          // means it was away all the same.
-          reach = absl::UnavailableError(fmt::format(
-              "the broker took {} to answer",
-              FormatDuration(std::chrono::duration_cast<Micros>(Clock::now() - asked))));
-        }
-        if (!reach.ok()) {
-          spdlog::warn("speed: no input for {}, but {}; waiting for the broker",
-                       FormatDuration(*options_.exit_when_idle), Message(reach));
-          broker_was_away_ = true;
-          last_activity_ = Clock::now();
-          continue;
-        }
-        if (broker_was_away_) {
-          // Back: the group may have to settle (a lost session rejoins) and fetching restarts,
-          // so idleness counts afresh, for at least settle_after_outage.
-          spdlog::info("speed: the broker answers again");
-          broker_was_away_ = false;
-          last_activity_ = Clock::now();
-          if (*options_.exit_when_idle < options_.settle_after_outage)
-            last_activity_ += options_.settle_after_outage - *options_.exit_when_idle;
-          continue;
-        }
+        if (!BrokerConfirmsIdle(source)) continue;
         spdlog::info("speed: no input for {}; finishing", FormatDuration(*options_.exit_when_idle));
         break;
       }

@@ -94,6 +94,9 @@ class SpeedJob : public pipeline::PartitionListener {
   void UpdateWatermark(std::chrono::steady_clock::time_point now);
   // Commits everything pending and waits for it; retries transient errors until shutdown.
   absl::Status Flush();
+  // With --exit-when-idle, once idle: true when the broker answers, so "nothing to read" means
+  // "no input". Otherwise (away, or just back and the group settling) restarts the idle clock.
+  bool BrokerConfirmsIdle(pipeline::RecordSource* source);
   // Hands everything pending to a committer thread and returns (at most one commit is in flight:
   // the next one's expected offsets are this one's new offsets). Call FinishFlush first.
   absl::Status StartFlush();

@@ -9,7 +9,7 @@ import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  Scope, sleep, waitFor, WaitAbort, query, assertLakeExact, oracleWindows, oracleStats, readWindowTable,
+  Scope, sleep, waitFor, WaitAbort, query, appliedEvents, assertLakeExact, oracleWindows, oracleStats, readWindowTable,
   readDeadLetters, assertTableEquals, compareDeadLetters,
 } from '../lib/harness.mjs';
 import { badMessages, unusualValidMessages, produceSpread, writeOracleLines, auditTopic } from '../lib/messages.mjs';
@@ -41,8 +41,7 @@ test('three speed processes: one SIGKILLed, one SIGTERMed, one late; exact and n
 
   const speedArgs = (extra = []) => ['speed', '--brokers', broker.brokers, '--topic', TOPIC, '--pg', pg.uri,
     '--storage', storage, '--group', GROUP, '--flush-interval', '500ms', ...extra];
-  const applied = async () => Number((await query(pg.uri,
-    `SELECT coalesce(sum(events), 0)::text AS n FROM lf_offsets WHERE sink = 'pg:bytes'`))[0].n);
+  const applied = () => appliedEvents(pg.uri);
   const assignedIn = (p) => [...p.stderr.matchAll(/assigned (\d+) partition/g)].map((m) => Number(m[1]));
 
   const sim = scope.start(['simulate', '--brokers', broker.brokers, '--topic', TOPIC, '--events', String(EVENTS),

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
-  Scope, sleep, waitFor, WaitAbort, query, consumeAll, assertLakeExact, oracleWindows, readWindowTable,
+  Scope, sleep, waitFor, WaitAbort, query, appliedEvents, consumeAll, assertLakeExact, oracleWindows, readWindowTable,
   assertTableEquals,
 } from '../lib/harness.mjs';
 
@@ -43,8 +43,7 @@ async function survivesOutage(t, { nodes, seed, outage }) {
     '--rate', '2000', '--interval', '2s', '--start', '2026-11-22T06:00:00Z', '--seed', String(seed), '--out', ndjson]);
   const speed = scope.start(['speed', '--brokers', broker.brokers, '--topic', TOPIC, '--pg', pg.uri,
     '--storage', storage, '--flush-interval', '500ms'], { name: `speed-${nodes}` });
-  const applied = async () => Number((await query(pg.uri,
-    `SELECT coalesce(sum(events), 0)::text AS n FROM lf_offsets WHERE sink = 'pg:bytes'`))[0].n);
+  const applied = () => appliedEvents(pg.uri);
   await waitFor(async () => {
     if (!speed.running) throw new WaitAbort(`speed exited: ${speed.stderr.slice(-1500)}`);
     return (await applied()) > 8000;
@@ -124,8 +123,7 @@ test('speed --exit-when-idle 3s rides out an 8 s outage and finishes with everyt
     '--rate', '3000', '--interval', '2s', '--start', '2026-11-22T06:00:00Z', '--seed', '53', '--out', ndjson]);
   const speed = scope.start(['speed', '--brokers', broker.brokers, '--topic', TOPIC, '--pg', pg.uri,
     '--flush-interval', '500ms', '--exit-when-idle', '3s'], { name: 'speed-idle' });
-  const applied = async () => Number((await query(pg.uri,
-    `SELECT coalesce(sum(events), 0)::text AS n FROM lf_offsets WHERE sink = 'pg:bytes'`))[0].n);
+  const applied = () => appliedEvents(pg.uri);
   await waitFor(async () => {
     if (!speed.running) throw new WaitAbort(`speed exited: ${speed.stderr.slice(-1500)}`);
     return (await applied()) > 5000;

@@ -438,6 +438,12 @@ export async function readWindowTable(uri, table = 'bytes') {
   return rows.map((r) => ({ ts: BigInt(r.ts), type: r.type, id: r.id, value: r.value === null ? null : BigInt(r.value) }));
 }
 
+// Events the speed layer's PostgreSQL sink has applied, over all partitions (lf_offsets).
+export async function appliedEvents(uri) {
+  const rows = await query(uri, `SELECT coalesce(sum(events), 0)::text AS n FROM lf_offsets WHERE sink = 'pg:bytes'`);
+  return Number(rows[0].n);
+}
+
 export async function readDeadLetters(uri) {
   return query(
     uri,
