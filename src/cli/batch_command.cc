@@ -8,6 +8,7 @@
 
 #include "batch/hour_aggregate.h"
 #include "cli/commands.h"
+#include "cli/pipeline_support.h"
 #include "common/shutdown.h"
 #include "common/status.h"
 #include "common/time.h"
@@ -27,7 +28,23 @@ struct BatchFlags {
   // StoragePath OffsetDateTime jdbcUri userMetadataTable bytesHourlyTable userQuotaLimitTable
   // jdbcUser jdbcPassword
   std::vector<std::string> positional;
+  std::string pipeline;
+  std::string dataset = lake::kDataset;
+  bool tables_given = false;
 };
+
+// --pipeline: the definition's tables (unless table flags are given) and lake dataset.
+absl::Status ApplyPipeline(BatchFlags* f) {
+  LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(f->pipeline));
+  LF_RETURN_IF_ERROR(CheckTelecomShape(def, "batch"));
+  if (def.lake.dataset.empty() || !def.batch.enabled) {
+    return FailedPrecondition("batch: pipeline {} ({}) has no lake or no batch section", def.name,
+                              def.file);
+  }
+  if (!f->tables_given) f->tables = TelecomTables(def);
+  f->dataset = def.lake.dataset;
+  return absl::OkStatus();
+}
 
 int Fail(const absl::Status& st, int code = 1) {
   spdlog::error("{}", Message(st));
@@ -42,7 +59,7 @@ absl::StatusOr<int64_t> ParseHour(const std::string& text, const char* flag) {
 
 // Runs one hour; returns false when it failed (already reported and recorded).
 bool RunHour(postgres::PgBatchStore& store, const std::map<std::string, pipeline::UserInfo>& users,
-             const std::string& storage, int64_t hour) {
+             const std::string& storage, const std::string& dataset, int64_t hour) {
   auto started = std::chrono::steady_clock::now();
   auto elapsed_ms = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
@@ -51,7 +68,7 @@ bool RunHour(postgres::PgBatchStore& store, const std::map<std::string, pipeline
   };
   std::string label = FormatTime(FromUnixSeconds(hour));
   auto manifest = store.ManifestRows(hour);
-  auto result = manifest.ok() ? batch::AggregateHour(storage, lake::kDataset, hour, users)
+  auto result = manifest.ok() ? batch::AggregateHour(storage, dataset, hour, users)
                               : absl::StatusOr<pipeline::HourResult>(manifest.status());
   absl::Status st = result.ok() ? store.Replace(*result, *manifest, elapsed_ms()) : result.status();
   if (!st.ok()) {
@@ -104,6 +121,10 @@ int RunBatch(BatchFlags f) {
                   2);
     }
     for (size_t i = 0; i < f.positional.size(); ++i) *slots[i] = f.positional[i];
+    f.tables_given = f.tables_given || f.positional.size() >= 4;
+  }
+  if (!f.pipeline.empty()) {
+    if (auto st = ApplyPipeline(&f); !st.ok()) return Fail(st, 2);
   }
   if (f.storage.empty()) return Fail(InvalidArgument("batch: --storage is required"), 2);
   if (f.pg.empty())
@@ -138,6 +159,7 @@ int RunBatch(BatchFlags f) {
   postgres::BatchStoreOptions options;
   options.target = *target;
   options.tables = f.tables;
+  options.dataset = f.dataset;
   auto store = postgres::PgBatchStore::Open(options);
   if (!store.ok()) return Fail(store.status(), absl::IsInvalidArgument(store.status()) ? 2 : 1);
   if (f.pending) {
@@ -154,7 +176,7 @@ int RunBatch(BatchFlags f) {
       spdlog::warn("batch: interrupted; {} hour(s) not run", hours.size());
       return 1;
     }
-    if (!RunHour(**store, *users, f.storage, h)) ++failed;
+    if (!RunHour(**store, *users, f.storage, f.dataset, h)) ++failed;
   }
   if (failed > 0) {
     spdlog::error("batch: {} of {} hour(s) failed", failed, hours.size());
@@ -176,6 +198,8 @@ void AddBatchCommand(CLI::App& app, Runner* run) {
       "  lambdaflow batch StoragePath OffsetDateTime jdbcUri userMetadataTable bytesHourlyTable\n"
       "                   userQuotaLimitTable jdbcUser jdbcPassword\n"
       "Prints one JSON line per hour.");
+  cmd->add_option("--pipeline", f->pipeline,
+                  "pipeline definition (YAML): its lake dataset and tables (table flags win)");
   cmd->add_option("--storage", f->storage, "lake root directory");
   cmd->add_option("--hour", f->hour, "the hour to run (ISO-8601; any time inside the hour)");
   cmd->add_option("--from", f->from, "first hour of a range");
@@ -185,14 +209,19 @@ void AddBatchCommand(CLI::App& app, Runner* run) {
       "run every hour that is complete (_SUCCESS) without a batch result, or that late data "
       "marked for a re-run");
   AddPgOptions(cmd, &f->pg, &f->pg_user, &f->pg_password);
-  cmd->add_option("--user-metadata-table", f->tables.user_metadata_table)->capture_default_str();
-  cmd->add_option("--bytes-hourly-table", f->tables.bytes_hourly_table)->capture_default_str();
-  cmd->add_option("--user-quota-limit-table", f->tables.user_quota_limit_table)
-      ->capture_default_str();
+  CLI::Option* table_flags[] = {
+      cmd->add_option("--user-metadata-table", f->tables.user_metadata_table)
+          ->capture_default_str(),
+      cmd->add_option("--bytes-hourly-table", f->tables.bytes_hourly_table)->capture_default_str(),
+      cmd->add_option("--user-quota-limit-table", f->tables.user_quota_limit_table)
+          ->capture_default_str()};
   cmd->add_option("positional", f->positional,
                   "StoragePath OffsetDateTime jdbcUri userMetadataTable bytesHourlyTable "
                   "userQuotaLimitTable jdbcUser jdbcPassword");
-  cmd->callback([run, f] { *run = [f] { return RunBatch(*f); }; });
+  cmd->callback([=] {
+    for (CLI::Option* o : table_flags) f->tables_given = f->tables_given || o->count() > 0;
+    *run = [f] { return RunBatch(*f); };
+  });
 }
 
 }  // namespace lf::cli

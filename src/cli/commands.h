@@ -23,6 +23,7 @@ void AddLakeCommand(CLI::App& app, Runner* run);
 void AddBatchCommand(CLI::App& app, Runner* run);
 void AddUpCommand(CLI::App& app, Runner* run);
 void AddServeCommand(CLI::App& app, Runner* run);
+void AddPipelineCommand(CLI::App& app, Runner* run);
 
 // Adds --pg (returned, so callers can mark it required), --pg-user and --pg-password.
 CLI::Option* AddPgOptions(CLI::App* cmd, std::string* pg, std::string* user, std::string* password);

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   lf::cli::AddLakeCommand(app, &run);
   lf::cli::AddBatchCommand(app, &run);
   lf::cli::AddServeCommand(app, &run);
+  lf::cli::AddPipelineCommand(app, &run);
 
   try {
     app.parse(argc, argv);

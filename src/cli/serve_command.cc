@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "cli/pipeline_support.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "serve/server.h"
@@ -18,14 +20,37 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   std::string auth_token;
   std::string lateness = "1m";
+  std::vector<std::string> pipelines;
+  bool lateness_given = false;
 };
+
+// --pipeline: serve reads the telecom tables under their default names so far.
+absl::Status ApplyPipelines(ServeFlags* f) {
+  for (const std::string& file : f->pipelines) {
+    LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(file));
+    LF_RETURN_IF_ERROR(CheckTelecomShape(def, "serve"));
+    const postgres::SchemaOptions defaults, tables = TelecomTables(def);
+    if (tables.bytes_table != defaults.bytes_table ||
+        tables.bytes_hourly_table != defaults.bytes_hourly_table ||
+        tables.user_quota_limit_table != defaults.user_quota_limit_table ||
+        tables.user_metadata_table != defaults.user_metadata_table) {
+      return FailedPrecondition(
+          "serve: pipeline {} ({}) renames the telecom tables; the dashboard reads bytes, "
+          "bytes_hourly, user_quota_limit and user_metadata so far",
+          def.name, def.file);
+    }
+    if (!f->lateness_given) f->lateness = FormatDuration(def.lateness);
+  }
+  return absl::OkStatus();
+}
 
 int Fail(const absl::Status& st, int code) {
   spdlog::error("{}", Message(st));
   return code;
 }
 
-int RunServe(const ServeFlags& f) {
+int RunServe(ServeFlags f) {
+  if (auto st = ApplyPipelines(&f); !st.ok()) return Fail(st, 2);
   serve::ServerOptions options;
   auto colon = f.listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
@@ -100,10 +125,16 @@ void AddServeCommand(CLI::App& app, Runner* run) {
          "require 'Authorization: Bearer TOKEN' (or the cookie set by opening /?token=TOKEN); "
          "/healthz stays open. Use it when listening beyond 127.0.0.1")
       ->envname("LAMBDAFLOW_AUTH_TOKEN");
-  cmd->add_option("--lateness", f->lateness,
-                  "the speed layer's allowed lateness (marks open windows)")
-      ->capture_default_str();
-  cmd->callback([run, f] { *run = [f] { return RunServe(*f); }; });
+  auto* lateness = cmd->add_option("--lateness", f->lateness,
+                                   "the speed layer's allowed lateness (marks open windows)")
+                       ->capture_default_str();
+  cmd->add_option("--pipeline", f->pipelines,
+                  "pipeline definition(s) to serve (repeatable); their lateness applies unless "
+                  "--lateness is given");
+  cmd->callback([=] {
+    f->lateness_given = lateness->count() > 0;
+    *run = [f] { return RunServe(*f); };
+  });
 }
 
 }  // namespace lf::cli

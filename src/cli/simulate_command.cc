@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/pipeline_support.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "kafka/producer.h"
@@ -31,6 +32,8 @@ struct SimulateFlags {
   double speedup = 1.0;
   std::string progress = "5s";
   std::vector<std::string> properties;
+  std::string pipeline;
+  bool topic_given = false;
 };
 
 absl::StatusOr<sim::SimulatorOptions> ToOptions(const SimulateFlags& f) {
@@ -68,7 +71,16 @@ absl::StatusOr<kafka::ProducerOptions> ToProducerOptions(const SimulateFlags& f)
   return p;
 }
 
-int RunSimulate(const SimulateFlags& flags) {
+int RunSimulate(SimulateFlags flags) {
+  if (!flags.pipeline.empty()) {
+    auto def = LoadDefinition(flags.pipeline);
+    absl::Status st = def.ok() ? CheckTelecomShape(*def, "simulate") : def.status();
+    if (!st.ok()) {
+      spdlog::error("{}", Message(st));
+      return 2;
+    }
+    if (!flags.topic_given) flags.topic = def->source.topic;
+  }
   auto options = ToOptions(flags);
   if (!options.ok()) {
     spdlog::error("simulate: {}", Message(options.status()));
@@ -108,7 +120,9 @@ void AddSimulateCommand(CLI::App& app, Runner* run) {
       "SIGINT/SIGTERM, then flushes and exits 0. With --events N it sends N events as fast as it\n"
       "can (or at --rate) and prints one summary line on stdout.");
   cmd->add_option("--brokers", f->brokers, "Kafka bootstrap servers")->capture_default_str();
-  cmd->add_option("--topic", f->topic, "topic to produce to")->capture_default_str();
+  cmd->add_option("--pipeline", f->pipeline,
+                  "pipeline definition (YAML): produce to its topic unless --topic is given");
+  auto* topic = cmd->add_option("--topic", f->topic, "topic to produce to")->capture_default_str();
   cmd->add_option("--antennas", f->antennas, "number of antennas")
       ->check(CLI::Range(int64_t{1}, int64_t{999'999'999'999}))
       ->capture_default_str();
@@ -136,7 +150,10 @@ void AddSimulateCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--progress", f->progress, "how often to log progress")->capture_default_str();
   cmd->add_option("-X,--kafka-property", f->properties,
                   "librdkafka producer property key=value (repeatable), applied last");
-  cmd->callback([run, f] { *run = [f] { return RunSimulate(*f); }; });
+  cmd->callback([=] {
+    f->topic_given = topic->count() > 0;
+    *run = [f] { return RunSimulate(*f); };
+  });
 }
 
 }  // namespace lf::cli

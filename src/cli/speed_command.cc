@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/pipeline_support.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "kafka/kafka_source.h"
@@ -36,7 +37,24 @@ struct SpeedFlags {
   // The seeds' positional form: kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword
   // StorageRootPath.
   std::vector<std::string> positional;
+  std::string pipeline;
+  // Which flags were given on the command line (a definition fills the others).
+  bool topic_given = false, group_given = false, table_given = false, window_given = false,
+       lateness_given = false;
 };
+
+// --pipeline: the definition's topic, table, window, lateness, group and lake dataset, where the
+// command line does not say otherwise. Returns the lake dataset ("" for none).
+absl::StatusOr<std::string> ApplyPipeline(SpeedFlags* f) {
+  LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(f->pipeline));
+  LF_RETURN_IF_ERROR(CheckTelecomShape(def, "speed"));
+  if (!f->topic_given) f->topic = def.source.topic;
+  if (!f->table_given) f->table = def.postgres.table;
+  if (!f->group_given) f->group = def.DefaultGroup();
+  if (!f->window_given) f->window = FormatDuration(def.metrics[0].window);
+  if (!f->lateness_given) f->lateness = FormatDuration(def.lateness);
+  return def.lake.dataset;
+}
 
 int Fail(const absl::Status& st, int code = 1) {
   spdlog::error("{}", Message(st));
@@ -55,6 +73,18 @@ int RunSpeed(SpeedFlags f) {
           2);
     }
     for (size_t i = 0; i < f.positional.size(); ++i) *slots[i] = f.positional[i];
+    f.topic_given = f.topic_given || f.positional.size() >= 2;
+    f.table_given = f.table_given || f.positional.size() >= 4;
+  }
+  std::string dataset = lake::LakeWriterOptions().dataset;
+  if (!f.pipeline.empty()) {
+    auto applied = ApplyPipeline(&f);
+    if (!applied.ok()) return Fail(applied.status(), 2);
+    dataset = *applied;
+    if (dataset.empty() && !f.storage.empty()) {
+      spdlog::warn("speed: pipeline {} has no lake sink; --storage is not used", f.pipeline);
+      f.storage.clear();
+    }
   }
   if (f.pg.empty()) {
     return Fail(InvalidArgument("speed: --pg is required (or the positional jdbcUri)"), 2);
@@ -123,6 +153,7 @@ int RunSpeed(SpeedFlags f) {
     lake::LakeWriterOptions lake_options;
     lake_options.root = f.storage;
     lake_options.writer_id = lake::MakeWriterId();
+    lake_options.dataset = dataset;
     auto writer = lake::LakeWriter::Open(lake_options);
     if (!writer.ok()) return Fail(writer.status());
     lake_writer = std::move(*writer);
@@ -190,23 +221,29 @@ void AddSpeedCommand(CLI::App& app, Runner* run) {
       "  lambdaflow speed kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword "
       "StorageRootPath\n"
       "Prints a JSON summary on stdout when it exits.");
+  cmd->add_option("--pipeline", f->pipeline,
+                  "pipeline definition (YAML); its topic, table, window, lateness, lake dataset "
+                  "and group lambdaflow-<name> apply unless given as flags");
   cmd->add_option("--brokers", f->brokers, "Kafka bootstrap servers")->capture_default_str();
-  cmd->add_option("--topic", f->topic, "topic to consume")->capture_default_str();
+  auto* topic = cmd->add_option("--topic", f->topic, "topic to consume")->capture_default_str();
   AddPgOptions(cmd, &f->pg, &f->pg_user, &f->pg_password);
   cmd->add_option("--storage", f->storage,
                   "lake root: every valid event is archived exactly once under "
                   "DIR/devices/year=/month=/day=/hour=/*.parquet");
-  cmd->add_option("--group", f->group,
-                  "Kafka consumer group; also names the progress in lf_offsets")
-      ->capture_default_str();
-  cmd->add_option("--table", f->table, "window table ([schema.]name)")->capture_default_str();
+  auto* group = cmd->add_option("--group", f->group,
+                                "Kafka consumer group; also names the progress in lf_offsets")
+                    ->capture_default_str();
+  auto* table =
+      cmd->add_option("--table", f->table, "window table ([schema.]name)")->capture_default_str();
   cmd->add_option("--exit-when-idle", f->exit_when_idle,
                   "after this long without input (e.g. 5s): commit, print a summary, exit 0");
   cmd->add_option("--flush-interval", f->flush_interval, "how often results are committed")
       ->capture_default_str();
-  cmd->add_option("--lateness", f->lateness, "allowed lateness: watermark = max event time - this")
-      ->capture_default_str();
-  cmd->add_option("--window", f->window, "tumbling window size")->capture_default_str();
+  auto* lateness = cmd->add_option("--lateness", f->lateness,
+                                   "allowed lateness: watermark = max event time - this")
+                       ->capture_default_str();
+  auto* window =
+      cmd->add_option("--window", f->window, "tumbling window size")->capture_default_str();
   cmd->add_option("--lake-roll-interval", f->lake_roll_interval,
                   "lake files are committed at least this often (also when an hour completes)")
       ->capture_default_str();
@@ -214,7 +251,14 @@ void AddSpeedCommand(CLI::App& app, Runner* run) {
                   "extra librdkafka consumer property key=value (repeatable)");
   cmd->add_option("positional", f->positional,
                   "kafkaServer topicName jdbcUri jdbcTable jdbcUser jdbcPassword StorageRootPath");
-  cmd->callback([run, f] { *run = [f] { return RunSpeed(*f); }; });
+  cmd->callback([=] {
+    f->topic_given = topic->count() > 0;
+    f->group_given = group->count() > 0;
+    f->table_given = table->count() > 0;
+    f->window_given = window->count() > 0;
+    f->lateness_given = lateness->count() > 0;
+    *run = [f] { return RunSpeed(*f); };
+  });
 }
 
 }  // namespace lf::cli

@@ -11,11 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/pipeline_support.h"
 #include "common/shutdown.h"
 #include "common/status.h"
 #include "common/subprocess.h"
@@ -38,7 +40,21 @@ struct UpFlags {
   double rate = 0;
   int antennas = 5, devices = 20;
   std::string batch_every = "30s";
+  std::vector<std::string> pipelines;
 };
+
+// The --pipeline definitions `up` can run so far: one, telecom-shaped (the default:
+// pipelines/telecom.yaml's content, built in). Returns nullopt without --pipeline.
+absl::StatusOr<std::optional<pipeline::Definition>> UpPipeline(const UpFlags& f) {
+  if (f.pipelines.empty()) return std::nullopt;
+  if (f.pipelines.size() > 1) {
+    return FailedPrecondition("up: one --pipeline at a time so far (got {})", f.pipelines.size());
+  }
+  LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(f.pipelines[0]));
+  LF_RETURN_IF_ERROR(CheckTelecomShape(def, "up"));
+  def.file = fs::absolute(def.file).string();
+  return std::optional<pipeline::Definition>(std::move(def));
+}
 
 struct Child {
   std::string name;
@@ -119,6 +135,23 @@ int LockStorage(const std::string& root) {
 }
 
 int RunUp(const UpFlags& f) {
+  auto def = UpPipeline(f);
+  if (!def.ok()) {
+    spdlog::error("{}", Message(def.status()));
+    return 2;
+  }
+  // Passed to every child, so they run the same definition.
+  std::vector<std::string> with_pipeline;
+  std::string topic = "devices", dataset = "devices";
+  if (def->has_value()) {
+    with_pipeline = {"--pipeline", (*def)->file};
+    topic = (*def)->source.topic;
+    dataset = (*def)->lake.dataset.empty() ? dataset : (*def)->lake.dataset;
+  }
+  auto plus = [&](std::vector<std::string> args) {
+    args.insert(args.end(), with_pipeline.begin(), with_pipeline.end());
+    return args;
+  };
   std::error_code ec;
   fs::create_directories(f.storage + "/logs", ec);
   if (ec) {
@@ -181,9 +214,17 @@ int RunUp(const UpFlags& f) {
     spdlog::error("{}", Message(conn.status()));
     return shutdown(1);
   }
-  if (auto st = postgres::Provision(conn->get(), {}); !st.ok()) {
+  if (auto st = postgres::Provision(
+          conn->get(), def->has_value() ? TelecomTables(**def) : postgres::SchemaOptions{});
+      !st.ok()) {
     spdlog::error("{}", Message(st));
     return shutdown(1);
+  }
+  if (def->has_value()) {
+    if (auto st = postgres::ProvisionPipeline(conn->get(), **def); !st.ok()) {
+      spdlog::error("{}", Message(st));
+      return shutdown(1);
+    }
   }
 
   std::string brokers = f.brokers;
@@ -191,7 +232,7 @@ int RunUp(const UpFlags& f) {
   if (brokers.empty()) {
     std::string out = logs + "/broker.log";
     fs::remove(out, ec);
-    auto pid = start("broker", {"broker", "--listen", "127.0.0.1:0"});
+    auto pid = start("broker", {"broker", "--listen", "127.0.0.1:0", "--topic", topic});
     if (!pid.ok()) return shutdown(1);
     auto addr = WaitForLine(out, "broker: listening on ", *pid, std::chrono::seconds(60));
     if (!addr.ok()) {
@@ -207,15 +248,9 @@ int RunUp(const UpFlags& f) {
                                                 .count());
   }
 
-  std::vector<std::string> sim = {"simulate",
-                                  "--brokers",
-                                  brokers,
-                                  "--antennas",
-                                  std::to_string(f.antennas),
-                                  "--devices",
-                                  std::to_string(f.devices),
-                                  "--speedup",
-                                  fmt::format("{}", f.speedup)};
+  std::vector<std::string> sim =
+      plus({"simulate", "--brokers", brokers, "--antennas", std::to_string(f.antennas), "--devices",
+            std::to_string(f.devices), "--speedup", fmt::format("{}", f.speedup)});
   if (f.rate > 0) {
     sim.push_back("--rate");
     sim.push_back(fmt::format("{}", f.rate));
@@ -231,15 +266,15 @@ int RunUp(const UpFlags& f) {
   // Hours close every 3600/speedup seconds; roll lake files at least that often.
   auto roll = std::chrono::seconds(
       std::max<int64_t>(10, static_cast<int64_t>(300 / std::max(1.0, f.speedup))));
-  bool ok = start("speed", {"speed", "--brokers", brokers, "--pg", pg, "--storage", root, "--group",
-                            group, "--lake-roll-interval", FormatDuration(roll)})
+  bool ok = start("speed", plus({"speed", "--brokers", brokers, "--pg", pg, "--storage", root,
+                                 "--group", group, "--lake-roll-interval", FormatDuration(roll)}))
                 .ok() &&
             start("simulate", sim).ok();
   std::string dashboard = "(no dashboard in this build)";
   if (ok) {
     std::string out = logs + "/serve.log";
     fs::remove(out, ec);
-    auto pid = start("serve", {"serve", "--pg", pg, "--listen", f.listen});
+    auto pid = start("serve", plus({"serve", "--pg", pg, "--listen", f.listen}));
     if (pid.ok()) {
       auto url = WaitForLine(out, "serve: listening on ", *pid, std::chrono::seconds(30));
       if (url.ok()) {
@@ -256,12 +291,12 @@ int RunUp(const UpFlags& f) {
       "Lambdaflow is up.\n"
       "  dashboard:   %s\n"
       "  PostgreSQL:  %s\n"
-      "  broker:      %s (topic devices)\n"
-      "  lake:        %s/devices\n"
+      "  broker:      %s (topic %s)\n"
+      "  lake:        %s/%s\n"
       "  logs:        %s\n"
       "Ctrl-C stops everything.\n",
       dashboard.c_str(), target->secrets.empty() ? pg.c_str() : target->display.c_str(),
-      brokers.c_str(), root.c_str(), logs.c_str());
+      brokers.c_str(), topic.c_str(), root.c_str(), dataset.c_str(), logs.c_str());
   std::fflush(stdout);
 
   const bool tty = isatty(STDOUT_FILENO);
@@ -292,8 +327,8 @@ int RunUp(const UpFlags& f) {
     if (batch_pid != 0 && ExitedStatus(batch_pid) >= 0) batch_pid = 0;
     if (batch_pid == 0 && std::chrono::steady_clock::now() >= next_batch) {
       // Every hour that closed (or that late data reopened) gets its batch run.
-      auto pid =
-          Spawn({self, "batch", "--storage", root, "--pg", pg, "--pending"}, logs + "/batch.log");
+      auto pid = Spawn(plus({self, "batch", "--storage", root, "--pg", pg, "--pending"}),
+                       logs + "/batch.log");
       if (pid.ok()) batch_pid = *pid;
       next_batch = std::chrono::steady_clock::now() + *speed_every;
     }
@@ -339,6 +374,9 @@ void AddUpCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--batch-every", f->batch_every,
                   "how often to run the batch layer for pending hours")
       ->capture_default_str();
+  cmd->add_option("--pipeline", f->pipelines,
+                  "pipeline definition (YAML) to run; default: the telecom pipeline "
+                  "(pipelines/telecom.yaml)");
   cmd->callback([run, f] { *run = [f] { return RunUp(*f); }; });
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/status.h"
 #include "postgres/identifier.h"
+#include "postgres/pipeline_schema.h"
 #include "postgres/sql_array.h"
 #include "spdlog/spdlog.h"
 
@@ -337,6 +338,95 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
                     "(SELECT 1 FROM {0} u WHERE u.id = v.id)",
                     users, values),
         fmt::format("provision: load {}", o.user_metadata_table));
+  });
+}
+
+namespace {
+
+absl::Status WriteCatalog(PGconn* conn, const pipeline::Definition& def) {
+  const bool kafka = def.source.kind == pipeline::SourceKind::kKafka;
+  const std::string lateness = std::to_string(def.lateness.count());
+  const std::string every = std::to_string(def.batch.every.count());
+  const std::string layout = def.postgres.layout == pipeline::Layout::kWide ? "wide" : "long";
+  const std::string partition(pipeline::LakePartitionName(def.lake.partition));
+  const std::string format(pipeline::FormatName(def.source.format));
+  LF_RETURN_IF_ERROR(
+      Query(conn,
+            "INSERT INTO lf_pipelines (name, file, source, topic, format, layout, event_time, "
+            "lateness_ms, lake_dataset, lake_partition, batch_every_s) VALUES ($1, $2, $3, $4, "
+            "$5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO UPDATE SET file = "
+            "EXCLUDED.file, source = EXCLUDED.source, topic = EXCLUDED.topic, format = "
+            "EXCLUDED.format, layout = EXCLUDED.layout, event_time = EXCLUDED.event_time, "
+            "lateness_ms = EXCLUDED.lateness_ms, lake_dataset = EXCLUDED.lake_dataset, "
+            "lake_partition = EXCLUDED.lake_partition, batch_every_s = EXCLUDED.batch_every_s, "
+            "provisioned_at = now()",
+            {def.name.c_str(), def.file.c_str(), kafka ? "kafka" : "landing",
+             kafka ? def.source.topic.c_str() : def.source.landing.c_str(), format.c_str(),
+             layout.c_str(), def.event_time.empty() ? nullptr : def.event_time.c_str(),
+             lateness.c_str(), def.lake.dataset.empty() ? nullptr : def.lake.dataset.c_str(),
+             def.lake.dataset.empty() ? nullptr : partition.c_str(),
+             def.batch.enabled ? every.c_str() : nullptr},
+            fmt::format("provision: catalog row of pipeline {}", def.name))
+          .status());
+  LF_RETURN_IF_ERROR(Query(conn, "DELETE FROM lf_metrics WHERE pipeline = $1", {def.name.c_str()},
+                           "provision: clear the catalog's metrics")
+                         .status());
+  int position = 0;
+  auto add = [&](const char* kind, const std::string& name, std::chrono::seconds window,
+                 const std::vector<std::string>& group_by, const std::string& aggregate,
+                 const std::string& expr, const std::string& table,
+                 std::string_view value_type) -> absl::Status {
+    SqlArray groups;
+    for (const std::string& g : group_by) groups.AddText(g);
+    const std::string window_s = std::to_string(window.count());
+    const std::string pos = std::to_string(position++);
+    const std::string type(value_type);
+    return Query(conn,
+                 "INSERT INTO lf_metrics (pipeline, name, kind, window_s, group_by, aggregate, "
+                 "expr, table_name, layout, value_type, position) VALUES ($1, $2, $3, $4, "
+                 "$5::text[], $6, $7, $8, $9, $10, $11)",
+                 {def.name.c_str(), name.c_str(), kind, window_s.c_str(), groups.Finish().c_str(),
+                  aggregate.empty() ? nullptr : aggregate.c_str(),
+                  expr.empty() ? nullptr : expr.c_str(), table.c_str(), layout.c_str(),
+                  type.c_str(), pos.c_str()},
+                 fmt::format("provision: catalog row of metric {}", name))
+        .status();
+  };
+  const bool wide = def.postgres.layout == pipeline::Layout::kWide;
+  for (const pipeline::MetricDef& m : def.metrics) {
+    LF_RETURN_IF_ERROR(add("metric", m.name, m.window, m.group_by, pipeline::AggregateText(m), "",
+                           wide ? m.table : def.postgres.table, pipeline::ValueSqlType(def, m)));
+  }
+  for (const pipeline::DerivedDef& d : def.derived) {
+    LF_RETURN_IF_ERROR(
+        add("derived", d.name, d.window, d.group_by, "", d.expr_text, d.name, "DOUBLE PRECISION"));
+  }
+  for (const pipeline::MetricDef& m : def.batch.metrics) {
+    LF_RETURN_IF_ERROR(add("batch", m.name, m.window, m.group_by, pipeline::AggregateText(m), "",
+                           wide ? m.table : def.batch.table, pipeline::ValueSqlType(def, m)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ProvisionPipeline(PGconn* conn, const pipeline::Definition& def) {
+  std::vector<SqlStatement> ddl;
+  if (def.postgres.layout == pipeline::Layout::kWide) {
+    LF_ASSIGN_OR_RETURN(ddl, WidePipelineDdl(def));
+  }
+  return RetryingDeadlocks([&] {
+    return Serialized(conn, [&]() -> absl::Status {
+      LF_RETURN_IF_ERROR(InternalTables(conn));
+      LF_RETURN_IF_ERROR(Exec(conn, CatalogDdl(),
+                              "provision: catalog tables (lf_pipelines, "
+                              "lf_metrics, lf_batch_units)"));
+      for (const SqlStatement& s : ddl) {
+        LF_RETURN_IF_ERROR(
+            Exec(conn, s.sql, fmt::format("provision: pipeline {}: {}", def.name, s.what)));
+      }
+      return WriteCatalog(conn, def);
+    });
   });
 }
 

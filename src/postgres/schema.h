@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "pipeline/definition.h"
 #include "postgres/connection.h"
 
 namespace lf::postgres {
@@ -34,5 +35,12 @@ absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table);
 
 // The lake's manifest tables (lf_lake_files, lf_lake_hours) and the internal tables. Idempotent.
 absl::Status EnsureLakeTables(PGconn* conn);
+
+// A pipeline definition's objects: for the wide layout its tables, keys and views
+// (postgres/pipeline_schema.h); for either layout the internal tables, the catalog tables and the
+// pipeline's catalog rows (lf_pipelines, lf_metrics: replaced, so a metric removed from the
+// definition leaves the catalog). The long layout's tables are the telecom ones, made by
+// Provision(). One serialized transaction; idempotent.
+absl::Status ProvisionPipeline(PGconn* conn, const pipeline::Definition& def);
 
 }  // namespace lf::postgres

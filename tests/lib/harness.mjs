@@ -656,8 +656,8 @@ async function oracleHours(conn, ndjson) {
 }
 
 // The same from the lake, plus checks that the hive columns agree with the timestamps.
-async function lakeHours(conn, storage) {
-  const glob = `'${path.join(storage, 'devices/**/*.parquet')}'`;
+async function lakeHours(conn, storage, dataset) {
+  const glob = `'${path.join(storage, dataset, '**/*.parquet')}'`;
   const types = await conn.runAndReadAll(
     `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${glob}, hive_partitioning = true))`);
   const cols = Object.fromEntries(types.getRows());
@@ -688,8 +688,8 @@ function assertSameMaps(expected, actual, label) {
 // Asserts that the lake under `storage` holds exactly the events of `ndjsonPaths` (per hour,
 // antenna and app: count and sum, by DuckDB on both sides), with hive columns matching the event
 // time and a real timestamp type.
-export async function assertLakeExact(storage, ndjsonPaths, label = 'lake vs NDJSON') {
+export async function assertLakeExact(storage, ndjsonPaths, label = 'lake vs NDJSON', { dataset = 'devices' } = {}) {
   await withDuckDB(async (conn) => {
-    assertSameMaps(await oracleHours(conn, ndjsonPaths), await lakeHours(conn, storage), label);
+    assertSameMaps(await oracleHours(conn, ndjsonPaths), await lakeHours(conn, storage, dataset), label);
   });
 }
