@@ -1,0 +1,291 @@
+#include "json/record_decoder.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "common/time.h"
+#include "fmt/format.h"
+
+namespace lf::json {
+namespace {
+
+using pipeline::DecodeError;
+using pipeline::FieldType;
+using simdjson::ondemand::json_type;
+
+constexpr int64_t kMinMicros = -62135596800LL * 1'000'000;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxMicros = 253402300799LL * 1'000'000;  // 9999-12-31T23:59:59Z
+
+const char* TypeName(json_type t) {
+  switch (t) {
+    case json_type::array:
+      return "an array";
+    case json_type::object:
+      return "an object";
+    case json_type::number:
+      return "a number";
+    case json_type::string:
+      return "a string";
+    case json_type::boolean:
+      return "a boolean";
+    case json_type::null:
+      return "null";
+  }
+  return "unknown";
+}
+
+bool Fail(DecodeError* error, DecodeError::Code code, std::string_view field, std::string message) {
+  error->code = code;
+  error->field = std::string(field);
+  error->message = std::move(message);
+  return false;
+}
+
+bool Malformed(DecodeError* error, simdjson::error_code e) {
+  return Fail(error, DecodeError::Code::kMalformed, "",
+              fmt::format("not valid JSON: {}", simdjson::error_message(e)));
+}
+
+int64_t UnitMicros(pipeline::TimeUnit u) {
+  switch (u) {
+    case pipeline::TimeUnit::kSeconds:
+      return 1'000'000;
+    case pipeline::TimeUnit::kMillis:
+      return 1'000;
+    case pipeline::TimeUnit::kMicros:
+      return 1;
+  }
+  return 1;
+}
+
+}  // namespace
+
+JsonRecordDecoder::JsonRecordDecoder(const pipeline::Schema* schema)
+    : schema_(schema), slots_(schema->size()), unescaped_(schema->size()) {
+  for (size_t i = 0; i < schema->size(); ++i) {
+    if (schema->field(i).from_key) key_field_ = static_cast<int>(i);
+  }
+}
+
+int JsonRecordDecoder::FieldIndex(std::string_view name) const {
+  const auto& fields = schema_->fields();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].name.size() == name.size() && fields[i].name == name && !fields[i].from_key) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+bool JsonRecordDecoder::CheckBounds(size_t field, DecodeError* error) {
+  const pipeline::FieldDef& f = schema_->field(field);
+  const Slot& s = slots_[field];
+  auto below = [&](const pipeline::Bound& b) {
+    return f.type == FieldType::kInt64 ? s.i < std::get<int64_t>(b) : s.d < std::get<double>(b);
+  };
+  auto above = [&](const pipeline::Bound& b) {
+    return f.type == FieldType::kInt64 ? s.i > std::get<int64_t>(b) : s.d > std::get<double>(b);
+  };
+  auto text = [](const pipeline::Bound& b) {
+    return std::visit([](auto v) { return fmt::format("{}", v); }, b);
+  };
+  if (f.min && below(*f.min)) {
+    return Fail(error, DecodeError::Code::kOutOfRange, f.name,
+                fmt::format("field '{}' is below its minimum {}", f.name, text(*f.min)));
+  }
+  if (f.max && above(*f.max)) {
+    return Fail(error, DecodeError::Code::kOutOfRange, f.name,
+                fmt::format("field '{}' is above its maximum {}", f.name, text(*f.max)));
+  }
+  return true;
+}
+
+bool JsonRecordDecoder::DecodeValue(size_t field, simdjson::ondemand::value value,
+                                    DecodeError* error) {
+  const pipeline::FieldDef& f = schema_->field(field);
+  Slot& slot = slots_[field];
+  json_type type;
+  if (auto e = value.type().get(type); e) return Malformed(error, e);
+  if (type == json_type::null) {
+    if (!f.optional) {
+      return Fail(error, DecodeError::Code::kMissing, f.name,
+                  fmt::format("field '{}' is null", f.name));
+    }
+    slot.valid = false;
+    return true;
+  }
+  auto wrong = [&](const char* want) {
+    return Fail(error, DecodeError::Code::kWrongType, f.name,
+                fmt::format("field '{}' must be {}, got {}", f.name, want, TypeName(type)));
+  };
+  slot.valid = true;
+  switch (f.type) {
+    case FieldType::kString: {
+      if (type != json_type::string) return wrong("a string");
+      std::string_view s;
+      if (auto e = value.get_string().get(s); e) return Malformed(error, e);
+      if (s.find('\0') != std::string_view::npos) {
+        return Fail(error, DecodeError::Code::kWrongType, f.name,
+                    fmt::format("field '{}' contains a NUL character", f.name));
+      }
+      slot.s = s;
+      return true;
+    }
+    case FieldType::kBool: {
+      if (type != json_type::boolean) return wrong("true or false");
+      bool b = false;
+      if (auto e = value.get_bool().get(b); e) return Malformed(error, e);
+      slot.i = b ? 1 : 0;
+      return true;
+    }
+    case FieldType::kInt64: {
+      if (type != json_type::number) return wrong("an integer");
+      simdjson::ondemand::number_type nt;
+      if (auto e = value.get_number_type().get(nt); e) return Malformed(error, e);
+      if (nt != simdjson::ondemand::number_type::signed_integer) {
+        return Fail(error,
+                    nt == simdjson::ondemand::number_type::floating_point_number
+                        ? DecodeError::Code::kWrongType
+                        : DecodeError::Code::kOutOfRange,
+                    f.name, fmt::format("field '{}' must be an integer within int64", f.name));
+      }
+      if (auto e = value.get_int64().get(slot.i); e) return Malformed(error, e);
+      return CheckBounds(field, error);
+    }
+    case FieldType::kFloat64: {
+      if (type != json_type::number) return wrong("a number");
+      if (auto e = value.get_double().get(slot.d); e) {
+        return Fail(error, DecodeError::Code::kOutOfRange, f.name,
+                    fmt::format("field '{}' is not a finite number", f.name));
+      }
+      return CheckBounds(field, error);
+    }
+    case FieldType::kTimestamp: {
+      if (type == json_type::string) {
+        std::string_view text;
+        if (auto e = value.get_string().get(text); e) return Malformed(error, e);
+        auto t = ParseTime(text);
+        if (!t.ok()) {
+          return Fail(
+              error, DecodeError::Code::kWrongType, f.name,
+              fmt::format("field '{}' is not an ISO-8601 time: '{}'", f.name, text.substr(0, 64)));
+        }
+        slot.i = t->time_since_epoch().count();
+      } else if (type == json_type::number) {
+        simdjson::ondemand::number_type nt;
+        if (auto e = value.get_number_type().get(nt); e) return Malformed(error, e);
+        const int64_t unit = UnitMicros(f.unit);
+        if (nt == simdjson::ondemand::number_type::signed_integer) {
+          int64_t n = 0;
+          if (auto e = value.get_int64().get(n); e) return Malformed(error, e);
+          if (__builtin_mul_overflow(n, unit, &slot.i)) slot.i = INT64_MAX;
+        } else {
+          double d = 0;
+          if (auto e = value.get_double().get(d); e) return Malformed(error, e);
+          const double us = std::round(d * static_cast<double>(unit));
+          slot.i =
+              std::isfinite(us) && std::fabs(us) < 9.2e18 ? static_cast<int64_t>(us) : INT64_MAX;
+        }
+      } else {
+        return wrong("a number or an ISO-8601 string");
+      }
+      if (slot.i < kMinMicros || slot.i > kMaxMicros) {
+        return Fail(error, DecodeError::Code::kOutOfRange, f.name,
+                    fmt::format("field '{}' is outside the years 1-9999", f.name));
+      }
+      return true;
+    }
+  }
+  return true;
+}
+
+bool JsonRecordDecoder::Decode(std::string_view payload, std::string_view key, int32_t partition,
+                               int64_t offset, pipeline::RecordBatch* out, DecodeError* error) {
+  if (payload.empty()) {
+    return Fail(error, DecodeError::Code::kMalformed, "", "empty message");
+  }
+  const size_t needed = payload.size() + simdjson::SIMDJSON_PADDING;
+  if (buffer_.size() < needed) buffer_.resize(std::max(needed, buffer_.size() * 2));
+  std::memcpy(buffer_.data(), payload.data(), payload.size());
+  for (Slot& s : slots_) s = Slot{};
+
+  auto doc_result = parser_.iterate(buffer_.data(), payload.size(), buffer_.size());
+  if (doc_result.error()) return Malformed(error, doc_result.error());
+  simdjson::ondemand::document& doc = doc_result.value_unsafe();
+  json_type root_type;
+  if (auto e = doc.type().get(root_type); e) return Malformed(error, e);
+  if (root_type != json_type::object) {
+    return Fail(error, DecodeError::Code::kNotARecord, "",
+                fmt::format("not a JSON object: the message is {}", TypeName(root_type)));
+  }
+  simdjson::ondemand::object obj;
+  if (auto e = doc.get_object().get(obj); e) return Malformed(error, e);
+  for (auto field_result : obj) {
+    simdjson::ondemand::field member;
+    if (auto e = std::move(field_result).get(member); e) return Malformed(error, e);
+    std::string_view name;
+    if (auto e = member.unescaped_key().get(name); e) return Malformed(error, e);
+    const int idx = FieldIndex(name);
+    if (idx < 0) continue;  // unknown members are skipped by the iterator
+    if (slots_[idx].seen) {
+      return Fail(error, DecodeError::Code::kDuplicate, schema_->field(idx).name,
+                  fmt::format("duplicate field '{}'", schema_->field(idx).name));
+    }
+    slots_[idx].seen = true;
+    // The key view dies with the next member: keep string values in owned copies.
+    if (!DecodeValue(static_cast<size_t>(idx), member.value(), error)) return false;
+    if (schema_->field(idx).type == FieldType::kString && slots_[idx].valid) {
+      unescaped_[idx].assign(slots_[idx].s);
+      slots_[idx].s = unescaped_[idx];
+    }
+  }
+  // The loop above stops quietly on some structural errors; the location check confirms the
+  // whole input was one well-formed object with nothing after it.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return Fail(error, DecodeError::Code::kMalformed, "",
+                "not valid JSON: trailing content or malformed object");
+  }
+  if (key_field_ >= 0) {
+    if (key.find('\0') != std::string_view::npos ||
+        !simdjson::validate_utf8(key.data(), key.size())) {
+      return Fail(error, DecodeError::Code::kWrongType, schema_->field(key_field_).name,
+                  fmt::format("the message key (field '{}') is not UTF-8 text",
+                              schema_->field(key_field_).name));
+    }
+    Slot& s = slots_[key_field_];
+    s.seen = !key.empty();
+    s.valid = s.seen;
+    s.s = key;
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const pipeline::FieldDef& f = schema_->field(i);
+    if ((!slots_[i].seen || !slots_[i].valid) && !f.optional) {
+      return Fail(error, DecodeError::Code::kMissing, f.name,
+                  f.from_key ? fmt::format("the message key (field '{}') is missing", f.name)
+                             : fmt::format("missing field '{}'", f.name));
+    }
+  }
+  // The record is valid: append it.
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    pipeline::Column& c = out->column(i);
+    const Slot& s = slots_[i];
+    const bool valid = s.seen && s.valid;
+    c.valid.push_back(valid ? 1 : 0);
+    switch (c.type) {
+      case FieldType::kString:
+        c.ids.push_back(valid ? out->dictionaries().column(i).Intern(s.s) : 0);
+        break;
+      case FieldType::kFloat64:
+        c.doubles.push_back(valid ? s.d : 0);
+        break;
+      default:
+        c.ints.push_back(valid ? s.i : 0);
+        break;
+    }
+  }
+  out->partition.push_back(partition);
+  out->offset.push_back(offset);
+  return true;
+}
+
+}  // namespace lf::json
