@@ -14,6 +14,7 @@
 #include "lake/lake_writer.h"
 #include "postgres/identifier.h"
 #include "postgres/lake_sink.h"
+#include "postgres/metric_sink.h"
 #include "postgres/speed_sink.h"
 #include "spdlog/spdlog.h"
 #include "speed/speed_job.h"
@@ -43,17 +44,46 @@ struct SpeedFlags {
        lateness_given = false;
 };
 
+// What --pipeline asks for: the telecom path with the definition's names (`generic` false), or
+// the general engine for any other wide-layout Kafka JSON definition.
+struct SpeedPipeline {
+  std::unique_ptr<pipeline::Definition> def;
+  bool generic = false;
+  std::string dataset;  // telecom path: the lake dataset ("" for none)
+};
+
 // --pipeline: the definition's topic, table, window, lateness, group and lake dataset, where the
-// command line does not say otherwise. Returns the lake dataset ("" for none).
-absl::StatusOr<std::string> ApplyPipeline(SpeedFlags* f) {
+// command line does not say otherwise.
+absl::StatusOr<SpeedPipeline> ApplyPipeline(SpeedFlags* f) {
+  SpeedPipeline out;
   LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(f->pipeline));
-  LF_RETURN_IF_ERROR(CheckTelecomShape(def, "speed"));
-  if (!f->topic_given) f->topic = def.source.topic;
-  if (!f->table_given) f->table = def.postgres.table;
-  if (!f->group_given) f->group = def.DefaultGroup();
-  if (!f->window_given) f->window = FormatDuration(def.metrics[0].window);
-  if (!f->lateness_given) f->lateness = FormatDuration(def.lateness);
-  return def.lake.dataset;
+  out.def = std::make_unique<pipeline::Definition>(std::move(def));
+  const pipeline::Definition& d = *out.def;
+  if (!f->topic_given) f->topic = d.source.topic;
+  if (!f->group_given) f->group = d.DefaultGroup();
+  if (absl::Status telecom = CheckTelecomShape(d, "speed"); !telecom.ok()) {
+    if (d.source.kind != pipeline::SourceKind::kKafka ||
+        d.source.format != pipeline::Format::kJson ||
+        d.postgres.layout != pipeline::Layout::kWide || d.metrics.empty()) {
+      return FailedPrecondition(
+          "speed: pipeline {} ({}): the speed layer runs telecom-shaped definitions and "
+          "wide-layout ones with Kafka JSON sources and metrics so far",
+          d.name, d.file);
+    }
+    out.generic = true;
+    if (f->table_given || f->window_given || f->lateness_given) {
+      return InvalidArgument(
+          "speed: --table, --window and --lateness come from pipeline {}'s "
+          "definition; set them there",
+          d.name);
+    }
+    return out;
+  }
+  if (!f->table_given) f->table = d.postgres.table;
+  if (!f->window_given) f->window = FormatDuration(d.metrics[0].window);
+  if (!f->lateness_given) f->lateness = FormatDuration(d.lateness);
+  out.dataset = d.lake.dataset;
+  return out;
 }
 
 int Fail(const absl::Status& st, int code = 1) {
@@ -77,11 +107,19 @@ int RunSpeed(SpeedFlags f) {
     f.table_given = f.table_given || f.positional.size() >= 4;
   }
   std::string dataset = lake::LakeWriterOptions().dataset;
+  SpeedPipeline def;
   if (!f.pipeline.empty()) {
     auto applied = ApplyPipeline(&f);
     if (!applied.ok()) return Fail(applied.status(), 2);
-    dataset = *applied;
-    if (dataset.empty() && !f.storage.empty()) {
+    def = std::move(*applied);
+    dataset = def.dataset;
+    if (def.generic && !def.def->lake.dataset.empty() && !f.storage.empty()) {
+      spdlog::warn(
+          "speed: the lake of pipeline {} is not written yet (its schema is not the "
+          "telecom one); --storage is not used",
+          def.def->name);
+      f.storage.clear();
+    } else if (dataset.empty() && !f.storage.empty()) {
       spdlog::warn("speed: pipeline {} has no lake sink; --storage is not used", f.pipeline);
       f.storage.clear();
     }
@@ -139,13 +177,29 @@ int RunSpeed(SpeedFlags f) {
     }
   }
 
-  postgres::SpeedSinkOptions sink_options;
-  sink_options.target = *target;
-  sink_options.table = f.table;
-  sink_options.pipeline = f.group;
-  sink_options.topic = f.topic;
-  auto sink = postgres::PgSpeedSink::Open(sink_options);
-  if (!sink.ok()) return Fail(sink.status());
+  std::unique_ptr<pipeline::SpeedCommitSink> sink;
+  std::unique_ptr<speed::SpeedEngine> engine;
+  if (def.generic) {
+    postgres::MetricSinkOptions metric_options;
+    metric_options.target = *target;
+    metric_options.definition = def.def.get();
+    metric_options.pipeline = f.group;
+    metric_options.topic = f.topic;
+    auto opened = postgres::PgMetricSink::Open(metric_options);
+    if (!opened.ok()) return Fail(opened.status());
+    sink = std::move(*opened);
+    engine = std::make_unique<speed::MetricEngine>(def.def.get());
+    options.windows.lateness = std::chrono::duration_cast<std::chrono::seconds>(def.def->lateness);
+  } else {
+    postgres::SpeedSinkOptions sink_options;
+    sink_options.target = *target;
+    sink_options.table = f.table;
+    sink_options.pipeline = f.group;
+    sink_options.topic = f.topic;
+    auto opened = postgres::PgSpeedSink::Open(sink_options);
+    if (!opened.ok()) return Fail(opened.status());
+    sink = std::move(*opened);
+  }
 
   std::unique_ptr<lake::LakeWriter> lake_writer;
   std::unique_ptr<postgres::PgLakeSink> lake_sink;
@@ -170,7 +224,7 @@ int RunSpeed(SpeedFlags f) {
     spdlog::warn("speed: no --storage given: events are not archived to the Parquet lake");
   }
 
-  speed::SpeedJob job(options, sink->get(), lake_writer.get(), lake_sink.get());
+  speed::SpeedJob job(options, sink.get(), lake_writer.get(), lake_sink.get(), std::move(engine));
   kafka::SourceOptions source_options;
   source_options.brokers = f.brokers;
   source_options.topic = f.topic;
@@ -179,10 +233,18 @@ int RunSpeed(SpeedFlags f) {
   auto source = kafka::KafkaSource::Open(source_options, &job);
   if (!source.ok()) return Fail(source.status());
 
-  spdlog::info(
-      "speed: {} topic {} group {} -> {} table {} (windows {}, lateness {}, flush every {})",
-      f.brokers, f.topic, f.group, target->display, f.table, FormatDuration(options.windows.size),
-      FormatDuration(options.windows.lateness), FormatDuration(options.flush_interval));
+  if (def.generic) {
+    spdlog::info(
+        "speed: {} topic {} group {} -> {} pipeline {} ({} metrics, lateness {}, flush "
+        "every {})",
+        f.brokers, f.topic, f.group, target->display, def.def->name, def.def->metrics.size(),
+        FormatDuration(options.windows.lateness), FormatDuration(options.flush_interval));
+  } else {
+    spdlog::info(
+        "speed: {} topic {} group {} -> {} table {} (windows {}, lateness {}, flush every {})",
+        f.brokers, f.topic, f.group, target->display, f.table, FormatDuration(options.windows.size),
+        FormatDuration(options.windows.lateness), FormatDuration(options.flush_interval));
+  }
   auto summary = job.Run(source->get());
   if (!summary.ok()) {
     spdlog::error("speed: stopped: {} (uncommitted input will be read again on restart)",

@@ -215,6 +215,32 @@ bool JsonRecordDecoder::Decode(std::string_view payload, std::string_view key, i
   json_type root_type;
   if (auto e = doc.type().get(root_type); e) return Malformed(error, e);
   if (root_type != json_type::object) {
+    // The first character only tells the kind of value: "not json" starts like null. Read the
+    // scalar to tell a valid non-object from garbage.
+    simdjson::error_code e = simdjson::SUCCESS;
+    switch (root_type) {
+      case json_type::null: {
+        bool is_null = false;
+        e = doc.is_null().get(is_null);
+        if (!e && !is_null) e = simdjson::INCORRECT_TYPE;
+        break;
+      }
+      case json_type::boolean:
+        e = doc.get_bool().error();
+        break;
+      case json_type::number:
+        e = doc.get_double().error();
+        break;
+      case json_type::string:
+        e = doc.get_string().error();
+        break;
+      default:
+        break;
+    }
+    if (e || (root_type != json_type::array &&
+              doc.current_location().error() != simdjson::OUT_OF_BOUNDS)) {
+      return Fail(error, DecodeError::Code::kMalformed, "", "not valid JSON");
+    }
     return Fail(error, DecodeError::Code::kNotARecord, "",
                 fmt::format("not a JSON object: the message is {}", TypeName(root_type)));
   }

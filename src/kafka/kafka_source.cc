@@ -199,7 +199,8 @@ absl::StatusOr<std::span<const pipeline::RawMessage>> KafkaSource::Poll(
     pos->second = m->offset + 1;
     batch_.push_back(pipeline::RawMessage{
         m->partition, m->offset,
-        std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0)});
+        std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0),
+        std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0)});
     held_.push_back(std::move(m));
   }
   incoming_.clear();

@@ -42,6 +42,19 @@ struct WindowRow {
   int64_t value;
 };
 
+// The change of one window of a definition-driven metric (SPEC §4): its group field values as
+// text, the partial aggregate (window/aggregate.h: count, integer or float sum/min/max, avg's sum
+// and count), and for count_distinct the members this process had not sent before.
+struct MetricRow {
+  uint32_t metric = 0;  // index into Definition::metrics
+  int64_t window_start_s = 0;
+  std::vector<std::string> group;
+  int64_t count = 0;
+  int64_t i = 0;
+  double d = 0;
+  std::vector<std::string> members;
+};
+
 // A range of offsets that was lost before it could be read (retention, topic recreated).
 struct DataLoss {
   int32_t partition = 0;
@@ -51,7 +64,8 @@ struct DataLoss {
 
 // Everything one flush of the speed layer makes durable, atomically.
 struct SpeedFlush {
-  std::vector<WindowRow> rows;
+  std::vector<WindowRow> rows;         // the telecom pipeline's long-layout rows
+  std::vector<MetricRow> metric_rows;  // a definition's wide-layout deltas
   std::vector<DeadLetter> dead_letters;
   std::vector<DataLoss> losses;
   std::vector<PartitionProgress> progress;

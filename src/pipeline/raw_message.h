@@ -11,6 +11,7 @@ struct RawMessage {
   int32_t partition = 0;
   int64_t offset = 0;
   std::string_view payload;
+  std::string_view key;  // the message key (empty when none); borrowed like the payload
 };
 
 }  // namespace lf::pipeline

@@ -113,4 +113,48 @@ absl::Status AdvanceOffsets(PGconn* conn, const OffsetsKey& key,
       .status();
 }
 
+absl::Status InsertDeadLetters(PGconn* c, const std::string& topic,
+                               const std::vector<pipeline::DeadLetter>& letters) {
+  if (letters.empty()) return absl::OkStatus();
+  SqlArray parts, offsets, payloads, errors;
+  for (const auto& d : letters) {
+    parts.AddInt(d.partition);
+    offsets.AddInt(d.offset);
+    payloads.AddBytea(d.payload);
+    errors.AddText(d.error);
+  }
+  return Query(
+             c,
+             "INSERT INTO dead_letters (received_at, topic, partition, \"offset\", payload, error) "
+             "SELECT now(), $1, p, o, pl, e "
+             "FROM unnest($2::int[], $3::bigint[], $4::bytea[], $5::text[]) AS u(p, o, pl, e) "
+             "ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
+             {topic.c_str(), parts.Finish().c_str(), offsets.Finish().c_str(),
+              payloads.Finish().c_str(), errors.Finish().c_str()},
+             "flush: insert into dead_letters")
+      .status();
+}
+
+absl::Status RecordLosses(PGconn* c, const std::string& pipeline_name, const std::string& topic,
+                          const std::vector<pipeline::DataLoss>& losses) {
+  for (const auto& loss : losses) {
+    std::string p = std::to_string(loss.partition), from = std::to_string(loss.from_offset),
+                to = std::to_string(loss.to_offset);
+    LF_RETURN_IF_ERROR(
+        Query(c,
+              "INSERT INTO lf_data_loss (pipeline, topic, partition, from_offset, "
+              "to_offset, lost) VALUES ($1, $2, $3, $4, $5, $5::bigint - $4::bigint)",
+              {pipeline_name.c_str(), topic.c_str(), p.c_str(), from.c_str(), to.c_str()},
+              "flush: record data loss in lf_data_loss")
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotifySpeed(PGconn* c, const std::string& pipeline_name) {
+  return Query(c, "SELECT pg_notify('lf_speed', $1)", {pipeline_name.c_str()},
+               "flush: notify lf_speed")
+      .status();
+}
+
 }  // namespace lf::postgres

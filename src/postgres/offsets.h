@@ -31,4 +31,16 @@ absl::Status LockAndCheckOffsets(PGconn* conn, const OffsetsKey& key,
 absl::Status AdvanceOffsets(PGconn* conn, const OffsetsKey& key,
                             const std::vector<pipeline::PartitionProgress>& progress);
 
+// Inside an open transaction: the flush's dead letters into dead_letters (a message already there
+// is left as it is).
+absl::Status InsertDeadLetters(PGconn* conn, const std::string& topic,
+                               const std::vector<pipeline::DeadLetter>& letters);
+
+// Inside an open transaction: one lf_data_loss row per range.
+absl::Status RecordLosses(PGconn* conn, const std::string& pipeline, const std::string& topic,
+                          const std::vector<pipeline::DataLoss>& losses);
+
+// Inside an open transaction: wakes dashboards listening on channel lf_speed, on commit only.
+absl::Status NotifySpeed(PGconn* conn, const std::string& pipeline);
+
 }  // namespace lf::postgres

@@ -61,46 +61,10 @@ absl::Status PgSpeedSink::CommitBody(const pipeline::SpeedFlush& flush) {
                            .status());
   }
 
-  if (!flush.dead_letters.empty()) {
-    SqlArray dl_parts, offsets, payloads, errors;
-    for (const auto& d : flush.dead_letters) {
-      dl_parts.AddInt(d.partition);
-      offsets.AddInt(d.offset);
-      payloads.AddBytea(d.payload);
-      errors.AddText(d.error);
-    }
-    LF_RETURN_IF_ERROR(
-        Query(
-            c,
-            "INSERT INTO dead_letters (received_at, topic, partition, \"offset\", payload, error) "
-            "SELECT now(), $1, p, o, pl, e "
-            "FROM unnest($2::int[], $3::bigint[], $4::bytea[], $5::text[]) AS u(p, o, pl, e) "
-            "ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
-            {options_.topic.c_str(), dl_parts.Finish().c_str(), offsets.Finish().c_str(),
-             payloads.Finish().c_str(), errors.Finish().c_str()},
-            "flush: insert into dead_letters")
-            .status());
-  }
-
-  for (const auto& loss : flush.losses) {
-    std::string p = std::to_string(loss.partition), from = std::to_string(loss.from_offset),
-                to = std::to_string(loss.to_offset);
-    LF_RETURN_IF_ERROR(
-        Query(c,
-              "INSERT INTO lf_data_loss (pipeline, topic, partition, from_offset, "
-              "to_offset, lost) VALUES ($1, $2, $3, $4, $5, $5::bigint - $4::bigint)",
-              {options_.pipeline.c_str(), options_.topic.c_str(), p.c_str(), from.c_str(),
-               to.c_str()},
-              "flush: record data loss in lf_data_loss")
-            .status());
-  }
-
+  LF_RETURN_IF_ERROR(InsertDeadLetters(c, options_.topic, flush.dead_letters));
+  LF_RETURN_IF_ERROR(RecordLosses(c, options_.pipeline, options_.topic, flush.losses));
   LF_RETURN_IF_ERROR(AdvanceOffsets(c, key_, flush.progress));
-  // Wakes dashboards listening on channel lf_speed; delivered only if the transaction commits.
-  LF_RETURN_IF_ERROR(Query(c, "SELECT pg_notify('lf_speed', $1)", {options_.pipeline.c_str()},
-                           "flush: notify lf_speed")
-                         .status());
-  return absl::OkStatus();
+  return NotifySpeed(c, options_.pipeline);
 }
 
 }  // namespace lf::postgres

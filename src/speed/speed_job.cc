@@ -15,20 +15,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Copies the rows of `in` whose `keep` byte is set into `out`.
-void FilterRows(const pipeline::EventBatch& in, const std::vector<uint8_t>& keep,
-                pipeline::EventBatch* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (!keep[i]) continue;
-    out->bytes.push_back(in.bytes[i]);
-    out->timestamp_s.push_back(in.timestamp_s[i]);
-    for (int k = 0; k < pipeline::kKeyColumns; ++k) out->keys[k].push_back(in.keys[k][i]);
-    out->partition.push_back(in.partition[i]);
-    out->offset.push_back(in.offset[i]);
-  }
-}
-
 // The smaller start offset; kNoOffset (from the beginning) is the smallest.
 int64_t EarlierStart(int64_t a, int64_t b) {
   if (a == pipeline::kNoOffset || b == pipeline::kNoOffset) return pipeline::kNoOffset;
@@ -53,13 +39,13 @@ absl::Status CommitWithRetry(const std::function<absl::Status()>& commit, const 
 }  // namespace
 
 SpeedJob::SpeedJob(SpeedOptions options, pipeline::SpeedCommitSink* sink,
-                   lake::LakeWriter* lake_writer, pipeline::LakeCommitSink* lake_sink)
+                   lake::LakeWriter* lake_writer, pipeline::LakeCommitSink* lake_sink,
+                   std::unique_ptr<SpeedEngine> engine)
     : options_(std::move(options)),
       sink_(sink),
       lake_writer_(lake_writer && lake_sink ? lake_writer : nullptr),
       lake_sink_(lake_writer && lake_sink ? lake_sink : nullptr),
-      decoder_(&dictionaries_),
-      aggregator_(options_.windows, window::DeviceMetrics()) {}
+      engine_(engine ? std::move(engine) : std::make_unique<TelecomEngine>(options_.windows)) {}
 
 SpeedJob::Partition& SpeedJob::PartitionState(int32_t p) {
   if (static_cast<size_t>(p) >= partitions_.size()) {
@@ -149,7 +135,7 @@ void SpeedJob::OnRevoked(const std::vector<int32_t>& partitions) {
   if (!st.ok()) {
     // Nothing is lost: the new owner starts from the committed offsets.
     spdlog::error("speed: could not commit before giving up partitions: {}", Message(st));
-    aggregator_.DiscardDeltas();
+    engine_->DiscardDeltas();
     dead_letters_.clear();
     losses_.clear();
     if (lake_writer_) lake_writer_->DiscardAll();
@@ -181,15 +167,26 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
   bool pg_all = true, lake_all = true;
   pg_keep_.clear();
   lake_keep_.clear();
-  for (const pipeline::RawMessage& m : messages) {
+  // Which messages some sink still applies; then one decode call for all of them.
+  wanted_.assign(messages.size(), 0);
+  if (decoded_.size() < messages.size()) decoded_.resize(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const pipeline::RawMessage& m = messages[i];
     Partition& s = PartitionState(m.partition);
     if (!s.assigned) continue;
     s.last_active = now;
+    wanted_[i] = Applies(s.next, m.offset) || (lake_writer_ && Applies(s.lake_next, m.offset));
+  }
+  engine_->Decode(messages, wanted_, &decoded_);
+  size_t row = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (!wanted_[i]) continue;
+    const pipeline::RawMessage& m = messages[i];
+    Partition& s = PartitionState(m.partition);
     const bool to_pg = Applies(s.next, m.offset);
     const bool to_lake = lake_writer_ && Applies(s.lake_next, m.offset);
-    if (!to_pg && !to_lake) continue;
-    const size_t row = batch_.size();
-    if (decoder_.Decode(m.payload, m.partition, m.offset, &batch_, &error_)) {
+    DecodeResult& r = decoded_[i];
+    if (r.ok) {
       // Keep masks only once some row goes to one sink but not the other (after a restart where
       // the sinks committed different offsets); normally both take everything.
       if (!to_pg && pg_all) {
@@ -204,17 +201,19 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
       if (!lake_all) lake_keep_.push_back(to_lake);
       if (to_pg) {
         ++s.events;
-        s.max_event_time_s = std::max(s.max_event_time_s, batch_.timestamp_s[row]);
+        s.max_event_time_s = std::max(s.max_event_time_s, r.event_time_s);
       }
       if (to_lake) {
         ++s.lake_rows;
-        s.lake_max_event_time_s = std::max(s.lake_max_event_time_s, batch_.timestamp_s[row]);
+        s.lake_max_event_time_s = std::max(s.lake_max_event_time_s, r.event_time_s);
       }
+      ++row;
     } else if (to_pg) {
       ++s.bad;
       dead_letters_.push_back(
-          pipeline::DeadLetter{m.partition, m.offset, std::string(m.payload), error_});
+          pipeline::DeadLetter{m.partition, m.offset, std::string(m.payload), std::move(r.error)});
     }
+    r.error.clear();
     if (to_pg) {
       s.next = m.offset + 1;
       s.dirty = true;
@@ -224,16 +223,12 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
       s.lake_dirty = true;
     }
   }
-  if (pg_all) {
-    aggregator_.Add(batch_, &late_);
-  } else {
-    FilterRows(batch_, pg_keep_, &filtered_);
-    aggregator_.Add(filtered_, &late_);
-  }
-  if (lake_writer_ && batch_.size() > 0) {
-    if (absl::Status st = lake_writer_->Append(
-            batch_, dictionaries_,
-            lake_all ? std::span<const uint8_t>() : std::span<const uint8_t>(lake_keep_));
+  engine_->Aggregate(pg_all ? std::span<const uint8_t>() : std::span<const uint8_t>(pg_keep_),
+                     &late_);
+  if (lake_writer_ && engine_->pending_rows() > 0) {
+    if (absl::Status st =
+            engine_->AppendToLake(lake_writer_, lake_all ? std::span<const uint8_t>()
+                                                         : std::span<const uint8_t>(lake_keep_));
         !st.ok()) {
       // The lake's offsets do not advance past rows it failed to write: drop its open files and
       // resume the lake from its committed offsets.
@@ -252,7 +247,7 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
     }
   }
   events_since_status_ += static_cast<int64_t>(messages.size());
-  batch_.clear();
+  engine_->ClearBatch();
 }
 
 void SpeedJob::UpdateWatermark(Clock::time_point now) {
@@ -264,9 +259,9 @@ void SpeedJob::UpdateWatermark(Clock::time_point now) {
     if (now - s.last_active < options_.partition_idle) active.push_back(s.max_event_time_s);
   }
   if (!active.empty()) {
-    aggregator_.AdvanceWatermark(aggregator_.WatermarkFor(active));
+    engine_->AdvanceWatermark(engine_->WatermarkFor(active));
   } else if (newest != pipeline::kNoEventTime) {
-    aggregator_.AdvanceWatermark(aggregator_.WatermarkFor({newest}));  // everything idle
+    engine_->AdvanceWatermark(engine_->WatermarkFor({newest}));  // everything idle
   }
 }
 
@@ -293,16 +288,7 @@ absl::Status SpeedJob::StartFlush() {
       if (it != lag.end()) pr.lag = it->second;
     }
   }
-  std::vector<window::Delta> deltas = aggregator_.TakeDeltas();
-  const auto& metrics = aggregator_.metrics();
-  flush.rows.reserve(deltas.size());
-  // Key names are views into the interner's arena, which never moves or shrinks: the committer
-  // can read them while this thread interns new keys.
-  for (const window::Delta& d : deltas) {
-    flush.rows.push_back(pipeline::WindowRow{d.window_start_s, metrics[d.metric].name,
-                                             dictionaries_[metrics[d.metric].key].Name(d.key),
-                                             d.value});
-  }
+  engine_->TakeDeltas(&flush);
   flush.dead_letters = std::move(dead_letters_);
   dead_letters_.clear();
   flush.losses = std::move(losses_);
@@ -352,7 +338,7 @@ void SpeedJob::Committed(const pipeline::SpeedFlush& flush) {
     summary_.lost += pr.lost;
     mirror[pr.partition] = pr.next_offset;
   }
-  summary_.rows_written += static_cast<int64_t>(flush.rows.size());
+  summary_.rows_written += static_cast<int64_t>(flush.rows.size() + flush.metric_rows.size());
   ++summary_.flushes;
   if (source_) source_->MirrorCommit(mirror);
 }
@@ -363,7 +349,7 @@ bool SpeedJob::LakeShouldRoll(Clock::time_point now) const {
   if (lake_writer_->bytes() >= options_.lake_roll_bytes) return true;
   // An hour the watermark has passed is complete: close its file now so it gets few, large files
   // and its _SUCCESS marker without waiting for the roll interval.
-  const int64_t wm = aggregator_.watermark_s();
+  const int64_t wm = engine_->watermark_s();
   if (wm == window::kNoWatermark) return false;
   for (int64_t h : lake_writer_->open_hours())
     if (h + 3600 <= wm) return true;
@@ -479,7 +465,7 @@ absl::Status SpeedJob::Resync() {
   resynced_ = true;
   // Only this thread may use the sink below; a commit that still succeeded is counted.
   (void)WaitInFlight();
-  aggregator_.DiscardDeltas();
+  engine_->DiscardDeltas();
   dead_letters_.clear();
   losses_.clear();
   if (lake_writer_) lake_writer_->DiscardAll();
@@ -502,7 +488,7 @@ void SpeedJob::LogStatus() {
   if (source_) {
     for (const auto& [p, l] : source_->Lag()) lag += std::max<int64_t>(0, l);
   }
-  int64_t wm = aggregator_.watermark_s();
+  int64_t wm = engine_->watermark_s();
   spdlog::info(
       "speed: {:.0f} msg/s, committed events {}, bad {}, late {}, lost {}, lag {}, watermark {}",
       events_since_status_ / secs, summary_.events, summary_.bad, summary_.late, summary_.lost, lag,
@@ -589,7 +575,7 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
   source_ = nullptr;
   if (!st.ok()) return st;
   if (!closed.ok()) spdlog::warn("{}", Message(closed));
-  summary_.watermark_s = aggregator_.watermark_s();
+  summary_.watermark_s = engine_->watermark_s();
   return summary_;
 }
 

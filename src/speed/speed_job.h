@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "json/event_decoder.h"
 #include "lake/lake_writer.h"
 #include "pipeline/commit_sink.h"
 #include "pipeline/record_source.h"
+#include "speed/engine.h"
 #include "window/window_aggregator.h"
 
 namespace lf::speed {
@@ -52,9 +52,11 @@ struct SpeedSummary {
 class SpeedJob : public pipeline::PartitionListener {
  public:
   // `sink` must outlive the job. With `lake_writer` and `lake_sink` (both or neither; they must
-  // outlive the job) every valid event is also archived to the lake, exactly once.
+  // outlive the job) every valid event is also archived to the lake, exactly once. `engine`
+  // decodes and aggregates; without one, the telecom pipeline's (options.windows).
   SpeedJob(SpeedOptions options, pipeline::SpeedCommitSink* sink,
-           lake::LakeWriter* lake_writer = nullptr, pipeline::LakeCommitSink* lake_sink = nullptr);
+           lake::LakeWriter* lake_writer = nullptr, pipeline::LakeCommitSink* lake_sink = nullptr,
+           std::unique_ptr<SpeedEngine> engine = nullptr);
 
   // Consumes `source` until shutdown is requested (SIGINT/SIGTERM) or, with exit_when_idle, no
   // input arrived for that long; commits what is done and closes the source. Returns an error
@@ -132,12 +134,10 @@ class SpeedJob : public pipeline::PartitionListener {
   lake::LakeWriter* lake_writer_;
   pipeline::LakeCommitSink* lake_sink_;
   std::vector<uint8_t> pg_keep_, lake_keep_;  // per batch row, only when some sink skips rows
-  pipeline::EventBatch filtered_;
+  std::vector<uint8_t> wanted_;               // per polled message: some sink applies it
+  std::vector<DecodeResult> decoded_;         // per polled message
   pipeline::RecordSource* source_ = nullptr;
-  pipeline::KeyDictionaries dictionaries_;
-  json::EventDecoder decoder_;
-  window::WindowAggregator aggregator_;
-  pipeline::EventBatch batch_;
+  std::unique_ptr<SpeedEngine> engine_;
   std::vector<pipeline::DeadLetter> dead_letters_;
   std::vector<pipeline::DataLoss> losses_;
   std::vector<Partition> partitions_;  // indexed by partition id

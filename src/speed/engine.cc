@@ -1,0 +1,118 @@
+#include "speed/engine.h"
+
+#include <chrono>
+
+#include "common/status.h"
+
+namespace lf::speed {
+namespace {
+
+// Copies the rows of `in` whose `keep` byte is set into `out`.
+void FilterRows(const pipeline::EventBatch& in, std::span<const uint8_t> keep,
+                pipeline::EventBatch* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!keep[i]) continue;
+    out->bytes.push_back(in.bytes[i]);
+    out->timestamp_s.push_back(in.timestamp_s[i]);
+    for (int k = 0; k < pipeline::kKeyColumns; ++k) out->keys[k].push_back(in.keys[k][i]);
+    out->partition.push_back(in.partition[i]);
+    out->offset.push_back(in.offset[i]);
+  }
+}
+
+}  // namespace
+
+TelecomEngine::TelecomEngine(window::WindowOptions windows)
+    : decoder_(&dictionaries_), aggregator_(windows, window::DeviceMetrics()) {}
+
+void TelecomEngine::Decode(std::span<const pipeline::RawMessage> messages,
+                           std::span<const uint8_t> wanted, std::vector<DecodeResult>* results) {
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (!wanted[i]) continue;
+    const pipeline::RawMessage& m = messages[i];
+    DecodeResult& r = (*results)[i];
+    r.ok = decoder_.Decode(m.payload, m.partition, m.offset, &batch_, &r.error);
+    if (r.ok) r.event_time_s = batch_.timestamp_s.back();
+  }
+}
+
+void TelecomEngine::Aggregate(std::span<const uint8_t> keep, std::vector<int64_t>* late) {
+  if (keep.empty()) {
+    aggregator_.Add(batch_, late);
+  } else {
+    FilterRows(batch_, keep, &filtered_);
+    aggregator_.Add(filtered_, late);
+  }
+}
+
+absl::Status TelecomEngine::AppendToLake(lake::LakeWriter* writer, std::span<const uint8_t> keep) {
+  return writer->Append(batch_, dictionaries_, keep);
+}
+
+void TelecomEngine::TakeDeltas(pipeline::SpeedFlush* flush) {
+  std::vector<window::Delta> deltas = aggregator_.TakeDeltas();
+  const auto& metrics = aggregator_.metrics();
+  flush->rows.reserve(deltas.size());
+  // Key names are views into the interner's arena, which never moves or shrinks: the committer
+  // can read them while this thread interns new keys.
+  for (const window::Delta& d : deltas) {
+    flush->rows.push_back(pipeline::WindowRow{d.window_start_s, metrics[d.metric].name,
+                                              dictionaries_[metrics[d.metric].key].Name(d.key),
+                                              d.value});
+  }
+}
+
+MetricEngine::MetricEngine(const pipeline::Definition* def)
+    : def_(def),
+      schema_(def->fields),
+      dictionaries_(schema_),
+      decoder_(&schema_),
+      batch_(&schema_, &dictionaries_),
+      aggregator_(def) {}
+
+void MetricEngine::Decode(std::span<const pipeline::RawMessage> messages,
+                          std::span<const uint8_t> wanted, std::vector<DecodeResult>* results) {
+  ingest_time_s_ = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  pipeline::DecodeError error;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (!wanted[i]) continue;
+    const pipeline::RawMessage& m = messages[i];
+    DecodeResult& r = (*results)[i];
+    r.ok = decoder_.Decode(m.payload, m.key, m.partition, m.offset, &batch_, &error);
+    if (r.ok) {
+      r.event_time_s = aggregator_.EventTimeS(batch_, batch_.num_rows() - 1, ingest_time_s_);
+    } else {
+      r.error = std::move(error.message);
+    }
+  }
+}
+
+void MetricEngine::Aggregate(std::span<const uint8_t> keep, std::vector<int64_t>* late) {
+  aggregator_.Add(batch_, keep, ingest_time_s_, late);
+}
+
+absl::Status MetricEngine::AppendToLake(lake::LakeWriter*, std::span<const uint8_t>) {
+  return Unimplemented(
+      "speed: the lake of pipeline {} (its schema is not the telecom one) is "
+      "not written yet",
+      def_->name);
+}
+
+void MetricEngine::TakeDeltas(pipeline::SpeedFlush* flush) {
+  for (window::MetricDelta& d : aggregator_.TakeDeltas()) {
+    pipeline::MetricRow row;
+    row.metric = d.metric;
+    row.window_start_s = d.window_start_s;
+    row.group = aggregator_.GroupValues(d.metric, d.group);
+    row.count = d.state.count;
+    row.i = d.state.i;
+    row.d = d.state.d;
+    row.members = std::move(d.members);
+    flush->metric_rows.push_back(std::move(row));
+  }
+}
+
+}  // namespace lf::speed
