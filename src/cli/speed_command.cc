@@ -113,11 +113,15 @@ int RunSpeed(SpeedFlags f) {
     if (!applied.ok()) return Fail(applied.status(), 2);
     def = std::move(*applied);
     dataset = def.dataset;
-    if (def.generic && !def.def->lake.dataset.empty() && !f.storage.empty()) {
+    if (def.generic) dataset = def.def->lake.dataset;
+    if (def.generic && !dataset.empty() && !f.storage.empty() &&
+        (def.def->lake.partition != pipeline::LakePartition::kEventHour ||
+         def.def->lake.metadata)) {
       spdlog::warn(
-          "speed: the lake of pipeline {} is not written yet (its schema is not the "
-          "telecom one); --storage is not used",
-          def.def->name);
+          "speed: pipeline {}'s lake ({} partitions{}) is not written by the speed "
+          "layer yet; --storage is not used",
+          def.def->name, pipeline::LakePartitionName(def.def->lake.partition),
+          def.def->lake.metadata ? ", metadata columns" : "");
       f.storage.clear();
     } else if (dataset.empty() && !f.storage.empty()) {
       spdlog::warn("speed: pipeline {} has no lake sink; --storage is not used", f.pipeline);
@@ -208,6 +212,7 @@ int RunSpeed(SpeedFlags f) {
     lake_options.root = f.storage;
     lake_options.writer_id = lake::MakeWriterId();
     lake_options.dataset = dataset;
+    if (def.generic) lake_options.schema = lake::LakeSchema(pipeline::Schema(def.def->fields));
     auto writer = lake::LakeWriter::Open(lake_options);
     if (!writer.ok()) return Fail(writer.status());
     lake_writer = std::move(*writer);
@@ -216,7 +221,7 @@ int RunSpeed(SpeedFlags f) {
     lake_sink_options.pipeline = f.group;
     lake_sink_options.topic = f.topic;
     lake_sink_options.dataset = lake_options.dataset;
-    lake_sink_options.speed_sink = "pg:" + f.table;
+    lake_sink_options.speed_sink = def.generic ? "pg:" + def.def->name : "pg:" + f.table;
     auto lsink = postgres::PgLakeSink::Open(lake_sink_options);
     if (!lsink.ok()) return Fail(lsink.status());
     lake_sink = std::move(*lsink);

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "common/status.h"
+#include "common/time.h"
 #include "lake/layout.h"
 #include "spdlog/spdlog.h"
 
@@ -101,21 +102,7 @@ absl::Status LakeWriter::Append(const pipeline::EventBatch& batch,
   const auto& devices = keys[pipeline::KeyColumn::kDevice];
   const auto& apps = keys[pipeline::KeyColumn::kApp];
   for (auto& [hour, idx] : by_hour) {
-    auto it = open_.find(hour);
-    if (it == open_.end()) {
-      auto file = std::make_unique<OpenFile>();
-      file->hour_s = hour;
-      std::string dir = HourDir(options_.dataset, hour);
-      LF_RETURN_IF_ERROR(MakeDirs(fs::path(options_.root) / dir));
-      std::string name = FinalFileName(options_.writer_id, next_seq_++);
-      file->relative_path = dir + "/" + name;
-      file->temp_path = dir + "/" + TempFileName(name);
-      LF_ASSIGN_OR_RETURN(
-          file->writer, parquet::ParquetWriter::Open(options_.root + "/" + file->temp_path,
-                                                     parquet::LakeEventSchema(), options_.parquet));
-      if (open_.empty()) oldest_ = std::chrono::steady_clock::now();
-      it = open_.emplace(hour, std::move(file)).first;
-    }
+    LF_ASSIGN_OR_RETURN(OpenFile * file, FileFor(hour));
     bytes_.clear();
     micros_.clear();
     app_.clear();
@@ -136,7 +123,127 @@ absl::Status LakeWriter::Append(const pipeline::EventBatch& batch,
     cols[2].strings = app_;
     cols[3].strings = id_;
     cols[4].strings = antenna_;
-    LF_RETURN_IF_ERROR(it->second->writer->WriteBatch(cols));
+    LF_RETURN_IF_ERROR(file->writer->WriteBatch(cols));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LakeWriter::OpenFile*> LakeWriter::FileFor(int64_t hour) {
+  auto it = open_.find(hour);
+  if (it != open_.end()) return it->second.get();
+  auto file = std::make_unique<OpenFile>();
+  file->hour_s = hour;
+  std::string dir = HourDir(options_.dataset, hour);
+  LF_RETURN_IF_ERROR(MakeDirs(fs::path(options_.root) / dir));
+  std::string name = FinalFileName(options_.writer_id, next_seq_++);
+  file->relative_path = dir + "/" + name;
+  file->temp_path = dir + "/" + TempFileName(name);
+  LF_ASSIGN_OR_RETURN(file->writer,
+                      parquet::ParquetWriter::Open(
+                          options_.root + "/" + file->temp_path,
+                          options_.schema.empty() ? parquet::LakeEventSchema() : options_.schema,
+                          options_.parquet));
+  if (open_.empty()) oldest_ = std::chrono::steady_clock::now();
+  return open_.emplace(hour, std::move(file)).first->second.get();
+}
+
+parquet::Schema LakeSchema(const pipeline::Schema& schema) {
+  parquet::Schema out;
+  for (const pipeline::FieldDef& f : schema.fields()) {
+    parquet::ColumnSpec c;
+    c.name = f.name;
+    c.required = !f.optional;
+    switch (f.type) {
+      case pipeline::FieldType::kString:
+        c.type = parquet::ColumnType::kString;
+        break;
+      case pipeline::FieldType::kInt64:
+        c.type = parquet::ColumnType::kInt64;
+        break;
+      case pipeline::FieldType::kFloat64:
+        c.type = parquet::ColumnType::kDouble;
+        break;
+      case pipeline::FieldType::kBool:
+        c.type = parquet::ColumnType::kBoolean;
+        break;
+      case pipeline::FieldType::kTimestamp:
+        c.type = parquet::ColumnType::kTimestampMicros;
+        break;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+absl::Status LakeWriter::Append(const pipeline::RecordBatch& batch, int event_time_column,
+                                int64_t ingest_time_s, std::span<const uint8_t> keep) {
+  const size_t n = batch.num_rows();
+  if (n == 0) return absl::OkStatus();
+  const size_t cols = batch.schema().size();
+  if (options_.schema.size() != cols) {
+    return Internal("lake: {} columns in a batch for files of {} columns", cols,
+                    options_.schema.size());
+  }
+  std::map<int64_t, std::vector<uint32_t>> by_hour;
+  for (size_t i = 0; i < n; ++i) {
+    if (!keep.empty() && !keep[i]) continue;
+    const int64_t t = event_time_column < 0
+                          ? ingest_time_s
+                          : FloorDiv(batch.column(event_time_column).ints[i], 1'000'000);
+    by_hour[HourOf(t)].push_back(static_cast<uint32_t>(i));
+  }
+  ints_.resize(cols);
+  doubles_.resize(cols);
+  bools_.resize(cols);
+  valid_.resize(cols);
+  strings_.resize(cols);
+  std::vector<parquet::ColumnView> views(cols);
+  for (auto& [hour, idx] : by_hour) {
+    LF_ASSIGN_OR_RETURN(OpenFile * file, FileFor(hour));
+    for (size_t c = 0; c < cols; ++c) {
+      const pipeline::Column& col = batch.column(c);
+      const bool optional = batch.schema().field(c).optional;
+      ints_[c].clear();
+      doubles_[c].clear();
+      bools_[c].clear();
+      valid_[c].clear();
+      strings_[c].clear();
+      for (uint32_t i : idx) {
+        if (optional) valid_[c].push_back(col.valid[i]);
+        switch (col.type) {
+          case pipeline::FieldType::kString:
+            strings_[c].push_back(batch.String(c, i));
+            break;
+          case pipeline::FieldType::kFloat64:
+            doubles_[c].push_back(col.doubles[i]);
+            break;
+          case pipeline::FieldType::kBool:
+            bools_[c].push_back(static_cast<uint8_t>(col.ints[i]));
+            break;
+          default:
+            ints_[c].push_back(col.ints[i]);
+            break;
+        }
+      }
+      parquet::ColumnView& v = views[c];
+      v = parquet::ColumnView{};
+      switch (col.type) {
+        case pipeline::FieldType::kString:
+          v.strings = strings_[c];
+          break;
+        case pipeline::FieldType::kFloat64:
+          v.doubles = doubles_[c];
+          break;
+        case pipeline::FieldType::kBool:
+          v.bools = bools_[c];
+          break;
+        default:
+          v.int64s = ints_[c];
+          break;
+      }
+      v.valid = valid_[c];
+    }
+    LF_RETURN_IF_ERROR(file->writer->WriteBatch(views));
   }
   return absl::OkStatus();
 }

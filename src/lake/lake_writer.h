@@ -12,6 +12,7 @@
 #include "parquet/writer.h"
 #include "pipeline/commit_sink.h"
 #include "pipeline/event_batch.h"
+#include "pipeline/record_batch.h"
 
 namespace lf::lake {
 
@@ -21,7 +22,14 @@ struct LakeWriterOptions {
   parquet::WriterOptions parquet;
   // Unique per process run; names its files (part-<writer_id>-<seq>.parquet).
   std::string writer_id;
+  // The files' columns; empty: the telecom event schema (parquet::LakeEventSchema). Set it (see
+  // LakeSchema) to Append RecordBatches of that schema.
+  parquet::Schema schema;
 };
+
+// The Parquet columns of a definition's fields (SPEC §4: every field a typed column, in order;
+// timestamps as TIMESTAMP(MICROS, UTC); optional fields nullable).
+parquet::Schema LakeSchema(const pipeline::Schema& schema);
 
 using LakeFile = pipeline::LakeFile;
 
@@ -36,6 +44,12 @@ class LakeWriter {
   // the open file of their hour, opening it if needed.
   absl::Status Append(const pipeline::EventBatch& batch, const pipeline::KeyDictionaries& keys,
                       std::span<const uint8_t> keep = {});
+
+  // Appends the rows of `batch` (of the schema given in the options) whose keep byte is set (all
+  // when `keep` is empty) to the open file of their event-time hour: column `event_time_column`
+  // (microseconds), or `ingest_time_s` for every row when it is -1.
+  absl::Status Append(const pipeline::RecordBatch& batch, int event_time_column,
+                      int64_t ingest_time_s, std::span<const uint8_t> keep = {});
 
   bool empty() const { return open_.empty(); }
   const std::string& root() const { return options_.root; }
@@ -80,6 +94,14 @@ class LakeWriter {
   std::vector<int64_t> bytes_, micros_;
   std::vector<std::string_view> app_, id_, antenna_;
   std::vector<uint32_t> rows_by_hour_;
+  // Scratch columns for RecordBatch rows, one per column.
+  std::vector<std::vector<int64_t>> ints_;
+  std::vector<std::vector<double>> doubles_;
+  std::vector<std::vector<uint8_t>> bools_, valid_;
+  std::vector<std::vector<std::string_view>> strings_;
+
+  // The open file of `hour`, opened if needed.
+  absl::StatusOr<OpenFile*> FileFor(int64_t hour);
 };
 
 // A writer id unique to this process run: "<host>-<pid>-<start ms>".

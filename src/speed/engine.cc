@@ -94,11 +94,8 @@ void MetricEngine::Aggregate(std::span<const uint8_t> keep, std::vector<int64_t>
   aggregator_.Add(batch_, keep, ingest_time_s_, late);
 }
 
-absl::Status MetricEngine::AppendToLake(lake::LakeWriter*, std::span<const uint8_t>) {
-  return Unimplemented(
-      "speed: the lake of pipeline {} (its schema is not the telecom one) is "
-      "not written yet",
-      def_->name);
+absl::Status MetricEngine::AppendToLake(lake::LakeWriter* writer, std::span<const uint8_t> keep) {
+  return writer->Append(batch_, schema_.IndexOf(def_->event_time), ingest_time_s_, keep);
 }
 
 void MetricEngine::TakeDeltas(pipeline::SpeedFlush* flush) {

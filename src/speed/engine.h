@@ -79,7 +79,8 @@ class TelecomEngine : public SpeedEngine {
 };
 
 // Any definition (SPEC §4) with a Kafka JSON source: JsonRecordDecoder into a RecordBatch of its
-// schema, MetricAggregator over its metrics. No lake yet (AppendToLake is Unimplemented).
+// schema, MetricAggregator over its metrics; the lake writer must have been opened with the
+// definition's LakeSchema.
 class MetricEngine : public SpeedEngine {
  public:
   // `def` must outlive the engine.

@@ -232,8 +232,13 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
         !st.ok()) {
       // The lake's offsets do not advance past rows it failed to write: drop its open files and
       // resume the lake from its committed offsets.
-      spdlog::error("speed: lake write failed: {}; the lake resumes from its committed offsets",
-                    Message(st));
+      // A failure that persists (a full disk) would otherwise re-read and fail at full speed.
+      lake_backoff_ = std::min(std::max(lake_backoff_ * 2, std::chrono::milliseconds(500)),
+                               std::chrono::milliseconds(10000));
+      spdlog::error(
+          "speed: lake write failed: {}; the lake resumes from its committed offsets in {}",
+          Message(st), FormatDuration(lake_backoff_));
+      SleepUnlessShutdown(lake_backoff_);
       lake_writer_->DiscardAll();
       for (size_t p = 0; p < partitions_.size(); ++p) {
         Partition& s = partitions_[p];
@@ -244,6 +249,8 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
         if (source_)
           (void)source_->Seek(static_cast<int32_t>(p), EarlierStart(s.next, s.lake_next));
       }
+    } else {
+      lake_backoff_ = std::chrono::milliseconds(0);
     }
   }
   events_since_status_ += static_cast<int64_t>(messages.size());

@@ -138,6 +138,7 @@ class SpeedJob : public pipeline::PartitionListener {
   std::vector<DecodeResult> decoded_;         // per polled message
   pipeline::RecordSource* source_ = nullptr;
   std::unique_ptr<SpeedEngine> engine_;
+  std::chrono::milliseconds lake_backoff_{0};  // after lake write failures; 0 after a success
   std::vector<pipeline::DeadLetter> dead_letters_;
   std::vector<pipeline::DataLoss> losses_;
   std::vector<Partition> partitions_;  // indexed by partition id

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
-  Scope, SOURCE_DIR, sleep, randomInt, query, withDuckDB,
+  Scope, SOURCE_DIR, sleep, randomInt, waitFor, query, withDuckDB,
 } from '../lib/harness.mjs';
 
 const execFileP = promisify(execFile);
@@ -75,6 +75,7 @@ const s = {};
 before(async () => {
   s.tmp = scope.tmpdir();
   s.ndjson = path.join(s.tmp, 'valid.ndjson');
+  s.storage = path.join(s.tmp, 'storage');
 });
 
 // Produces keyed messages to one partition through kcat (key and value separated by a tab).
@@ -85,7 +86,7 @@ async function produceKeyed(brokers, partition, lines) {
     '-X', 'enable.idempotence=true'], { timeout: 120000 });
 }
 
-test('set-up: broker, provision --pipeline, keyed events and bad messages on 4 partitions', { timeout: 300000 }, async () => {
+test('set-up: broker, provision --pipeline, the events and bad messages to send', { timeout: 120000 }, async () => {
   const [pg, broker] = await Promise.all([scope.startPostgres(),
     scope.startBroker({ topic: TOPIC, partitions: PARTITIONS })]);
   s.pg = pg;
@@ -94,32 +95,45 @@ test('set-up: broker, provision --pipeline, keyed events and bad messages on 4 p
   assert.equal(prov.code, 0, prov.stderr);
   const events = generate();
   fs.writeFileSync(s.ndjson, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  const byPartition = Array.from({ length: PARTITIONS }, () => []);
+  s.byPartition = Array.from({ length: PARTITIONS }, () => []);
   events.forEach((e, i) => {
     const { kind, ...body } = e;
-    byPartition[i % PARTITIONS].push([kind, JSON.stringify(body)]);
+    s.byPartition[i % PARTITIONS].push([kind, JSON.stringify(body)]);
   });
-  BAD.forEach(([k, v], i) => byPartition[i % PARTITIONS].splice(100 * (i + 1), 0, [k, v]));
-  await Promise.all(byPartition.map((lines, p) => produceKeyed(broker.brokers, p, lines)));
+  BAD.forEach(([k, v], i) => s.byPartition[i % PARTITIONS].splice(100 * (i + 1), 0, [k, v]));
 });
 
-test('two processes in one group, one SIGKILLed mid-stream, then a third finishes', { timeout: 420000 }, async (t) => {
-  assert.ok(s.pg, 'set-up failed');
-  const args = ['speed', '--pipeline', SHOP, '--brokers', s.broker.brokers, '--pg', s.pg.uri,
-    '--exit-when-idle', '4s', '--flush-interval', '300ms'];
-  const a = scope.start(args, { name: 'speed-a' });
-  const b = scope.start(args, { name: 'speed-b' });
-  await sleep(randomInt(1500, 3500));
-  a.kill('SIGKILL');
-  const rb = await b.wait(300000);
-  assert.equal(rb.code, 0, `speed B: ${rb.stderr.slice(-1500)}`);
-  const c = await scope.run(args, { timeoutMs: 300000, name: 'speed-c' });
-  assert.equal(c.code, 0, `speed C: ${c.stderr.slice(-1500)}`);
-  const applied = await query(s.pg.uri, `SELECT sum(next_offset)::text AS n FROM lf_offsets
-    WHERE pipeline = 'lambdaflow-shop' AND sink = 'pg:shop'`);
-  assert.equal(Number(applied[0].n), EVENTS + BAD.length, 'every message of every partition applied');
-  t.diagnostic(`C: ${c.stdout.trim().split('\n').pop()}`);
-});
+test('two processes in one group while the events arrive, one SIGKILLed mid-stream, a third finishes',
+  { timeout: 420000 }, async (t) => {
+    assert.ok(s.byPartition, 'set-up failed');
+    const args = ['speed', '--pipeline', SHOP, '--brokers', s.broker.brokers, '--pg', s.pg.uri,
+      '--storage', s.storage, '--exit-when-idle', '6s', '--flush-interval', '300ms',
+      '--lake-roll-interval', '1s'];
+    const a = scope.start(args, { name: 'speed-a' });
+    const b = scope.start(args, { name: 'speed-b' });
+    await waitFor(() => /assigned \d+ partition/.test(a.output), { timeoutMs: 60000, what: 'A in the group' });
+    // Five rounds of events; A is killed at a random moment inside the third.
+    const ROUNDS = 5;
+    for (let r = 0; r < ROUNDS; r++) {
+      const rounds = s.byPartition.map((lines) => lines.slice(Math.floor((r * lines.length) / ROUNDS),
+        Math.floor(((r + 1) * lines.length) / ROUNDS)));
+      const sending = Promise.all(rounds.map((lines, p) => produceKeyed(s.broker.brokers, p, lines)));
+      if (r === 2) {
+        await sleep(randomInt(100, 1200));
+        a.kill('SIGKILL');
+      }
+      await sending;
+      await sleep(700);
+    }
+    const rb = await b.wait(300000);
+    assert.equal(rb.code, 0, `speed B: ${rb.stderr.slice(-1500)}`);
+    const c = await scope.run(args, { timeoutMs: 300000, name: 'speed-c' });
+    assert.equal(c.code, 0, `speed C: ${c.stderr.slice(-1500)}`);
+    const applied = await query(s.pg.uri, `SELECT sum(next_offset)::text AS n FROM lf_offsets
+      WHERE pipeline = 'lambdaflow-shop' AND sink = 'pg:shop'`);
+    assert.equal(Number(applied[0].n), EVENTS + BAD.length, 'every message of every partition applied');
+    t.diagnostic(`B: ${rb.stdout.trim().split('\n').pop()}; C: ${c.stdout.trim().split('\n').pop()}`);
+  });
 
 // Each table as "window_epoch|group values" → value text, from PostgreSQL.
 async function table(name, groups, valueSql = 'value::text') {
@@ -196,4 +210,32 @@ test('dead_letters holds exactly the bad messages, each with its reason', async 
     const row = rows.find((r) => r.p === payload && reason.test(r.error));
     assert.ok(row, `no dead letter for ${payload} matching ${reason}: ${JSON.stringify(rows)}`);
   }
+});
+
+test('the lake holds every valid event once, typed, under shop/year=/month=/day=/hour=', async () => {
+  assert.ok(s.pg, 'set-up failed');
+  await withDuckDB(async (conn) => {
+    const glob = `'${path.join(s.storage, 'shop/**/*.parquet')}'`;
+    const types = await conn.runAndReadAll(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${glob}, hive_partitioning = true))`);
+    const cols = Object.fromEntries(types.getRows());
+    assert.deepEqual([cols.order_id, cols.region_id, cols.vip, cols.amount, cols.price, cols.coupon, cols.kind],
+      ['VARCHAR', 'BIGINT', 'BOOLEAN', 'BIGINT', 'DOUBLE', 'VARCHAR', 'VARCHAR']);
+    assert.match(cols.at, /^TIMESTAMP/);
+    const lake = await conn.runAndReadAll(`SELECT year, month, day, hour, count(*)::VARCHAR, sum(amount)::VARCHAR,
+        count(vip)::VARCHAR, count(coupon)::VARCHAR, string_agg(DISTINCT kind, ',' ORDER BY kind)
+      FROM read_parquet(${glob}, hive_partitioning = true)
+      WHERE year = extract(year FROM "at") AND month = extract(month FROM "at") AND day = extract(day FROM "at")
+        AND hour = extract(hour FROM "at")
+      GROUP BY ALL ORDER BY ALL`);
+    const truth = await conn.runAndReadAll(`WITH e AS (SELECT *, make_timestamp("at" * 1000) AS t FROM read_json('${s.ndjson}',
+        format = 'newline_delimited', columns = {order_id: 'VARCHAR', store: 'VARCHAR', region_id: 'BIGINT', vip: 'BOOLEAN',
+        amount: 'BIGINT', price: 'DOUBLE', coupon: 'VARCHAR', "at": 'BIGINT', kind: 'VARCHAR'}))
+      SELECT year(t), month(t), day(t), hour(t), count(*)::VARCHAR, sum(amount)::VARCHAR, count(vip)::VARCHAR,
+        count(coupon)::VARCHAR, string_agg(DISTINCT kind, ',' ORDER BY kind)
+      FROM e GROUP BY ALL ORDER BY ALL`);
+    const show = (r) => r.getRows().map((row) => row.map(String).join(' '));
+    assert.ok(truth.getRows().length >= 30, 'the events span more than a day of hours');
+    assert.deepEqual(show(lake), show(truth), 'per hour: rows, sum(amount), vip and coupon present, kinds');
+  });
 });
