@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "batch/hour_aggregate.h"
+#include "batch/unit_aggregate.h"
 #include "cli/commands.h"
 #include "cli/pipeline_support.h"
 #include "common/shutdown.h"
@@ -15,13 +16,14 @@
 #include "fmt/format.h"
 #include "lake/layout.h"
 #include "postgres/batch_store.h"
+#include "postgres/metric_batch_store.h"
 #include "spdlog/spdlog.h"
 
 namespace lf::cli {
 namespace {
 
 struct BatchFlags {
-  std::string storage, hour, from, to;
+  std::string storage, hour, from, to, day;
   bool pending = false;
   std::string pg, pg_user, pg_password;
   postgres::SchemaOptions tables;
@@ -102,6 +104,101 @@ bool RunHour(postgres::PgBatchStore& store, const std::map<std::string, pipeline
   return true;
 }
 
+// The batch layer of a wide-layout definition: units of batch.every (an hour or a day), each
+// recomputed from the lake into the `<metric>_batch` tables in one transaction.
+int RunDefinitionBatch(const BatchFlags& f, const pipeline::Definition& def) {
+  if (def.lake.dataset.empty() || !def.batch.enabled) {
+    return Fail(FailedPrecondition("batch: pipeline {} ({}) has no lake or no batch section",
+                                   def.name, def.file),
+                2);
+  }
+  if (f.storage.empty()) return Fail(InvalidArgument("batch: --storage is required"), 2);
+  if (f.pg.empty()) return Fail(InvalidArgument("batch: --pg is required"), 2);
+  const int64_t every = def.batch.every.count();
+  const char* unit_flag = every == 3600 ? "--hour" : "--day";
+  const std::string& unit_text = every == 3600 ? f.hour : f.day;
+  const std::string& other_text = every == 3600 ? f.day : f.hour;
+  const int modes = !unit_text.empty() + (!f.from.empty() || !f.to.empty()) + f.pending;
+  if (!other_text.empty()) {
+    return Fail(InvalidArgument("batch: pipeline {} runs every {}: use {}", def.name,
+                                pipeline::WindowText(def.batch.every), unit_flag),
+                2);
+  }
+  if (modes != 1) {
+    return Fail(InvalidArgument("batch: give exactly one of {} TIME, --from TIME --to TIME, or "
+                                "--pending",
+                                unit_flag),
+                2);
+  }
+  auto unit_of = [&](const std::string& text, const char* flag) -> absl::StatusOr<int64_t> {
+    auto t = ParseTime(text);
+    if (!t.ok()) return Annotate(t.status(), flag);
+    return FloorDiv(ToUnixSeconds(*t), every) * every;
+  };
+  std::vector<int64_t> units;
+  if (!unit_text.empty()) {
+    auto u = unit_of(unit_text, unit_flag);
+    if (!u.ok()) return Fail(u.status(), 2);
+    units.push_back(*u);
+  } else if (!f.pending) {
+    auto from = unit_of(f.from, "--from");
+    auto to = unit_of(f.to, "--to");
+    if (!from.ok() || !to.ok()) return Fail(!from.ok() ? from.status() : to.status(), 2);
+    if (*to < *from) return Fail(InvalidArgument("batch: --to is before --from"), 2);
+    if ((*to - *from) / every > 366 * 24) {
+      return Fail(InvalidArgument("batch: --from..--to spans too many units"), 2);
+    }
+    for (int64_t u = *from; u <= *to; u += every) units.push_back(u);
+  }
+  auto target = postgres::ParseConnTarget(f.pg, f.pg_user, f.pg_password);
+  if (!target.ok()) return Fail(target.status(), 2);
+  HideSecretsFromProcessList(*target);
+  auto store = postgres::PgMetricBatchStore::Open(*target, &def);
+  if (!store.ok()) return Fail(store.status(), absl::IsInvalidArgument(store.status()) ? 2 : 1);
+  if (f.pending) {
+    auto pending = (*store)->PendingUnits();
+    if (!pending.ok()) return Fail(pending.status());
+    units = *pending;
+    spdlog::info("batch: pipeline {}: {} pending unit(s)", def.name, units.size());
+  }
+  int failed = 0;
+  for (int64_t unit : units) {
+    if (ShutdownRequested()) {
+      spdlog::warn("batch: interrupted");
+      return 1;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const std::string label = FormatTime(FromUnixSeconds(unit));
+    auto result = batch::AggregateUnit(f.storage, def, unit);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    absl::Status st =
+        result.ok() ? (*store)->Replace(unit, result->rows, result->events, ms) : result.status();
+    if (!st.ok()) {
+      spdlog::error("batch {} {}: {} (the unit's previous results are unchanged)", def.name, label,
+                    Message(st));
+      if (auto rec = (*store)->RecordFailure(unit, Message(st)); !rec.ok()) {
+        spdlog::warn("{}", Message(rec));
+      }
+      ++failed;
+      continue;
+    }
+    spdlog::info("batch {} {}: {} events from {} file(s) -> {} rows, {} ms", def.name, label,
+                 result->events, result->files.size(), result->rows.size(), ms);
+    std::printf(
+        "{\"pipeline\":\"%s\",\"unit\":\"%s\",\"events\":%lld,\"files\":%zu,\"rows\":%zu}\n",
+        def.name.c_str(), label.c_str(), static_cast<long long>(result->events),
+        result->files.size(), result->rows.size());
+    std::fflush(stdout);
+  }
+  if (failed > 0) {
+    spdlog::error("batch: {} of {} unit(s) failed", failed, units.size());
+    return 1;
+  }
+  return 0;
+}
+
 int RunBatch(BatchFlags f) {
   if (!f.positional.empty()) {
     std::string* slots[] = {&f.storage,
@@ -124,7 +221,15 @@ int RunBatch(BatchFlags f) {
     f.tables_given = f.tables_given || f.positional.size() >= 4;
   }
   if (!f.pipeline.empty()) {
+    auto def = LoadDefinition(f.pipeline);
+    if (!def.ok()) return Fail(def.status(), 2);
+    if (!CheckTelecomShape(*def, "batch").ok() && def->postgres.layout == pipeline::Layout::kWide) {
+      return RunDefinitionBatch(f, *def);
+    }
     if (auto st = ApplyPipeline(&f); !st.ok()) return Fail(st, 2);
+  }
+  if (!f.day.empty()) {
+    return Fail(InvalidArgument("batch: --day is for pipelines whose batch runs every 1d"), 2);
   }
   if (f.storage.empty()) return Fail(InvalidArgument("batch: --storage is required"), 2);
   if (f.pg.empty())
@@ -202,6 +307,9 @@ void AddBatchCommand(CLI::App& app, Runner* run) {
                   "pipeline definition (YAML): its lake dataset and tables (table flags win)");
   cmd->add_option("--storage", f->storage, "lake root directory");
   cmd->add_option("--hour", f->hour, "the hour to run (ISO-8601; any time inside the hour)");
+  cmd->add_option("--day", f->day,
+                  "the day to run, for a --pipeline whose batch runs every 1d (any time inside "
+                  "the UTC day)");
   cmd->add_option("--from", f->from, "first hour of a range");
   cmd->add_option("--to", f->to, "last hour of a range (inclusive)");
   cmd->add_flag(

@@ -136,6 +136,7 @@ CREATE TABLE IF NOT EXISTS lf_batch_units (
   rows BIGINT,
   finished_at TIMESTAMPTZ,
   error TEXT,
+  duration_ms BIGINT,
   PRIMARY KEY (pipeline, unit_start));)";
 }
 

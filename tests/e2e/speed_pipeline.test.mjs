@@ -239,3 +239,42 @@ test('the lake holds every valid event once, typed, under shop/year=/month=/day=
     assert.deepEqual(show(lake), show(truth), 'per hour: rows, sum(amount), vip and coupon present, kinds');
   });
 });
+
+test('batch --pipeline --pending recomputes every complete day from the lake; the _lambda views serve it', async (t) => {
+  assert.ok(s.pg, 'set-up failed');
+  const run = await scope.run(['batch', '--pipeline', SHOP, '--storage', s.storage, '--pg', s.pg.uri, '--pending'],
+    { timeoutMs: 120000 });
+  assert.equal(run.code, 0, run.stderr.slice(-2000));
+  const units = run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  t.diagnostic(JSON.stringify(units));
+  // The stream spans 2026-11-22 20:00 to 2026-11-24 02:00: two days are complete, the third is not.
+  assert.deepEqual(units.map((u) => u.unit), ['2026-11-22T00:00:00Z', '2026-11-23T00:00:00Z']);
+  const days = `"at" < ${Date.parse('2026-11-24T00:00:00Z')}`;
+  assertSame(await oracle(`SELECT ${W(86400)}, count(*) FROM EVENTS WHERE kind = 'order' AND ${days} GROUP BY ALL`),
+    await table('orders_1d_batch', []), 'orders_1d_batch');
+  assertSame(await oracle(`SELECT ${W(3600)}, store, vip, sum(amount) FROM EVENTS
+      WHERE kind = 'order' AND vip IS NOT NULL AND ${days} GROUP BY ALL`),
+    await table('amount_15m_batch', ['store', 'vip']), 'amount_15m_batch (1h roll-up of a 15m speed metric)');
+  // The lambda view: batch rows for the two days, the speed rows rolled up to hours for the third.
+  const lambda = await query(s.pg.uri, `SELECT layer, count(*)::int AS n, min(window_start)::text AS lo,
+      max(window_start)::text AS hi FROM amount_15m_lambda GROUP BY layer ORDER BY layer`);
+  assert.deepEqual(lambda.map((r) => [r.layer, r.lo.slice(0, 10), r.hi.slice(0, 10)]),
+    [['batch', '2026-11-22', '2026-11-23'], ['speed', '2026-11-24', '2026-11-24']]);
+  assertSame(await oracle(`SELECT ${W(3600)}, store, vip, sum(amount) FROM EVENTS
+      WHERE kind = 'order' AND vip IS NOT NULL GROUP BY ALL`),
+    await table('amount_15m_lambda', ['store', 'vip']), 'amount_15m_lambda (batch where run, speed elsewhere)');
+  const again = await scope.run(['batch', '--pipeline', SHOP, '--storage', s.storage, '--pg', s.pg.uri, '--pending'],
+    { timeoutMs: 120000 });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout.trim(), '', 'nothing pending after the run');
+  // A day given explicitly runs again (idempotent: same rows).
+  const day = await scope.run(['batch', '--pipeline', SHOP, '--storage', s.storage, '--pg', s.pg.uri,
+    '--day', '2026-11-23T12:00:00Z'], { timeoutMs: 120000 });
+  assert.equal(day.code, 0, day.stderr);
+  assertSame(await oracle(`SELECT ${W(86400)}, count(*) FROM EVENTS WHERE kind = 'order' AND ${days} GROUP BY ALL`),
+    await table('orders_1d_batch', []), 'orders_1d_batch after a re-run');
+  const hour = await scope.run(['batch', '--pipeline', SHOP, '--storage', s.storage, '--pg', s.pg.uri,
+    '--hour', '2026-11-23T12:00:00Z'], { timeoutMs: 60000 });
+  assert.equal(hour.code, 2);
+  assert.match(hour.stderr, /runs every 1d: use --day/);
+});
