@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "kafka/producer.h"
+#include "sim/production_line.h"
 #include "sim/simulator.h"
 #include "spdlog/spdlog.h"
 
@@ -34,6 +35,9 @@ struct SimulateFlags {
   std::vector<std::string> properties;
   std::string pipeline;
   bool topic_given = false;
+  std::optional<int64_t> units;  // production line: stop after N units are produced
+  // The seeds' positional form: brokers topic (seed 003: `kafka:9092 TFI`).
+  std::vector<std::string> positional;
 };
 
 absl::StatusOr<sim::SimulatorOptions> ToOptions(const SimulateFlags& f) {
@@ -72,14 +76,48 @@ absl::StatusOr<kafka::ProducerOptions> ToProducerOptions(const SimulateFlags& f)
 }
 
 int RunSimulate(SimulateFlags flags) {
+  if (flags.positional.size() > 2) {
+    spdlog::error("simulate: at most 2 positional arguments (brokers topic), got {}",
+                  flags.positional.size());
+    return 2;
+  }
+  if (!flags.positional.empty()) flags.brokers = flags.positional[0];
+  if (flags.positional.size() == 2) {
+    flags.topic = flags.positional[1];
+    flags.topic_given = true;
+  }
+  // The production line (SPEC §5) has its own simulator; telecom-shaped definitions the devices'.
+  std::unique_ptr<sim::ProductionLine> line;
   if (!flags.pipeline.empty()) {
     auto def = LoadDefinition(flags.pipeline);
-    absl::Status st = def.ok() ? CheckTelecomShape(*def, "simulate") : def.status();
-    if (!st.ok()) {
-      spdlog::error("{}", Message(st));
+    if (!def.ok()) {
+      spdlog::error("{}", Message(def.status()));
       return 2;
     }
     if (!flags.topic_given) flags.topic = def->source.topic;
+    if (def->name == "production_line") {
+      sim::LineOptions lo;
+      if (flags.seed) lo.seed = *flags.seed;
+      lo.units = flags.units;
+      if (!flags.start.empty()) {
+        auto start = ParseTime(flags.start);
+        if (!start.ok()) {
+          spdlog::error("simulate: --start: {}", Message(start.status()));
+          return 2;
+        }
+        lo.start = *start;
+      } else {
+        lo.start = std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+      }
+      line = std::make_unique<sim::ProductionLine>(lo);
+    } else if (absl::Status st = CheckTelecomShape(*def, "simulate"); !st.ok()) {
+      spdlog::error("{} (simulators exist for the telecom and production_line pipelines)",
+                    Message(st));
+      return 2;
+    }
+  } else if (flags.units) {
+    spdlog::error("simulate: --units is for --pipeline pipelines/production_line.yaml");
+    return 2;
   }
   auto options = ToOptions(flags);
   if (!options.ok()) {
@@ -96,13 +134,16 @@ int RunSimulate(SimulateFlags flags) {
     spdlog::error("{}", Message(producer.status()));
     return 2;
   }
-  auto stats = sim::RunSimulator(*options, **producer);
+  if (line && flags.units && !flags.events) options->simulated_time = true;  // as fast as possible
+  auto stats = sim::RunSimulator(*options, **producer, line.get());
   if (!stats.ok()) {
     spdlog::error("{}", Message(stats.status()));
     return 1;
   }
   std::printf("simulate: %lld events in %.3f s, %.0f events/s\n",
               static_cast<long long>(stats->events), stats->seconds, stats->events_per_second());
+  if (line)
+    std::printf("simulate: %lld units produced\n", static_cast<long long>(line->produced()));
   std::fflush(stdout);
   return 0;
 }
@@ -150,6 +191,11 @@ void AddSimulateCommand(CLI::App& app, Runner* run) {
   cmd->add_option("--progress", f->progress, "how often to log progress")->capture_default_str();
   cmd->add_option("-X,--kafka-property", f->properties,
                   "librdkafka producer property key=value (repeatable), applied last");
+  cmd->add_option("--units", f->units,
+                  "production line: stop once N units are produced (as fast as possible, event "
+                  "time from --start)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("positional", f->positional, "brokers topic (the seeds' form)");
   cmd->callback([=] {
     f->topic_given = topic->count() > 0;
     *run = [f] { return RunSimulate(*f); };

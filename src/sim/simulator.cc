@@ -61,30 +61,65 @@ std::optional<double> EffectiveRate(const SimulatorOptions& options) {
   return options.speedup * static_cast<double>(options.generator.devices) / interval_s;
 }
 
+namespace {
+
+// The telecom devices as a MessageSource.
+class DeviceMessages : public MessageSource {
+ public:
+  explicit DeviceMessages(std::unique_ptr<EventGenerator> gen) : gen_(std::move(gen)) {}
+  void Next(std::optional<Timestamp> now) override {
+    if (now) {
+      gen_->NextAt(*now);
+    } else {
+      gen_->Next();
+    }
+  }
+  std::string_view key() const override { return gen_->key(); }
+  std::string_view payload() const override { return gen_->payload(); }
+
+ private:
+  std::unique_ptr<EventGenerator> gen_;
+};
+
+}  // namespace
+
 absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
-                                            kafka::Producer& producer) {
+                                            kafka::Producer& producer, MessageSource* source) {
   if (options.speedup <= 0) return InvalidArgument("sim: speedup {}: want > 0", options.speedup);
   if (options.rate && *options.rate <= 0)
     return InvalidArgument("sim: rate {}: want > 0 events/s", *options.rate);
   if (options.events && *options.events < 0)
     return InvalidArgument("sim: events {}: want >= 0", *options.events);
-  LF_ASSIGN_OR_RETURN(std::unique_ptr<EventGenerator> gen,
-                      EventGenerator::Create(options.generator));
+  std::unique_ptr<MessageSource> devices;
+  if (source == nullptr) {
+    LF_ASSIGN_OR_RETURN(std::unique_ptr<EventGenerator> gen,
+                        EventGenerator::Create(options.generator));
+    devices = std::make_unique<DeviceMessages>(std::move(gen));
+    source = devices.get();
+  }
   std::optional<NdjsonWriter> out;
   if (!options.out_path.empty()) {
     LF_ASSIGN_OR_RETURN(NdjsonWriter w, NdjsonWriter::Open(options.out_path));
     out.emplace(std::move(w));
   }
-  const std::optional<double> rate = EffectiveRate(options);
+  // A self-timed source in real time is paced by its event times, not by a rate.
+  const std::optional<double> rate = devices ? EffectiveRate(options) : options.rate;
   const int64_t limit = options.events.value_or(INT64_MAX);
-  spdlog::info("sim: producing {} events to {} ({} devices, {} antennas, seed {}, {}, {})",
-               options.events ? std::to_string(*options.events) : "unbounded", options.topic,
-               options.generator.devices, options.generator.antennas, options.generator.seed,
-               rate ? fmt::format("{:.0f} events/s", *rate) : "as fast as possible",
-               options.simulated_time
-                   ? "event time from " + FormatTime(options.generator.start) + " every " +
-                         FormatDuration(options.generator.interval) + " per device"
-                   : fmt::format("wall-clock event time x{}", options.speedup));
+  if (devices == nullptr) {
+    spdlog::info("sim: producing {} messages to {} ({}, {})",
+                 options.events ? std::to_string(*options.events) : "unbounded", options.topic,
+                 rate ? fmt::format("{:.0f} messages/s", *rate) : "as fast as possible",
+                 options.simulated_time ? "simulated event time"
+                                        : fmt::format("real time x{}", options.speedup));
+  } else
+    spdlog::info("sim: producing {} events to {} ({} devices, {} antennas, seed {}, {}, {})",
+                 options.events ? std::to_string(*options.events) : "unbounded", options.topic,
+                 options.generator.devices, options.generator.antennas, options.generator.seed,
+                 rate ? fmt::format("{:.0f} events/s", *rate) : "as fast as possible",
+                 options.simulated_time
+                     ? "event time from " + FormatTime(options.generator.start) + " every " +
+                           FormatDuration(options.generator.interval) + " per device"
+                     : fmt::format("wall-clock event time x{}", options.speedup));
 
   const Clock::time_point begin = Clock::now();
   const Timestamp wall_begin =
@@ -93,7 +128,8 @@ absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
   int64_t last_progress_count = 0;
   Clock::time_point last_progress = begin;
   int64_t n = 0;
-  while (n < limit && !ShutdownRequested()) {
+  std::optional<Timestamp> first_event;
+  while (n < limit && !ShutdownRequested() && !source->done()) {
     if (rate) {
       // Pace against the schedule, not the previous event, so rounding never accumulates.
       const auto due = begin + std::chrono::duration_cast<Clock::duration>(
@@ -106,16 +142,30 @@ absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
         continue;
       }
     }
-    if (options.simulated_time) {
-      gen->Next();
+    if (options.simulated_time || source->event_time()) {
+      source->Next(std::nullopt);
     } else {
       const auto now = std::chrono::system_clock::now();
       const auto elapsed = std::chrono::duration_cast<Micros>(now.time_since_epoch()) -
                            wall_begin.time_since_epoch();
-      gen->NextAt(wall_begin + Micros(static_cast<int64_t>(elapsed.count() * options.speedup)));
+      source->Next(wall_begin + Micros(static_cast<int64_t>(elapsed.count() * options.speedup)));
     }
-    LF_RETURN_IF_ERROR(producer.Produce(options.topic, gen->key(), gen->payload()));
-    if (out) out->Write(gen->payload());
+    if (source->payload().empty()) break;  // a source with an end has nothing more
+    if (auto t = source->event_time(); t && !options.simulated_time && !rate) {
+      // A self-timed source in real time: send each message when its event time comes.
+      if (!first_event) first_event = *t;
+      const auto due =
+          begin +
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::micro>(
+              static_cast<double>((*t - *first_event).count()) / options.speedup));
+      while (Clock::now() < due && !ShutdownRequested()) {
+        producer.Poll();
+        std::this_thread::sleep_for(
+            std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(100)));
+      }
+    }
+    LF_RETURN_IF_ERROR(producer.Produce(options.topic, source->key(), source->payload()));
+    if (out) out->Write(source->record());
     ++n;
     if ((n & 1023) == 0 || rate) {
       const auto now = Clock::now();

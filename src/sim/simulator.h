@@ -35,6 +35,24 @@ struct SimulatorOptions {
   Micros flush_timeout = std::chrono::seconds(120);
 };
 
+// What a simulator sends: the telecom devices (EventGenerator) or another system's messages.
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  // Moves to the next message. `now`: the event time to give it when the source is not
+  // self-timed (nullopt: simulated time); a self-timed source (event_time() set) ignores it.
+  virtual void Next(std::optional<Timestamp> now) = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view payload() const = 0;
+  // The NDJSON line of --out for the current message.
+  virtual std::string_view record() const { return payload(); }
+  // The current message's event time when the source keeps its own clock: in real-time mode the
+  // simulator then sends each message when its event time comes (scaled by speedup).
+  virtual std::optional<Timestamp> event_time() const { return std::nullopt; }
+  // True when the source has nothing more to send.
+  virtual bool done() const { return false; }
+};
+
 struct SimulatorStats {
   int64_t events = 0;  // produced and acknowledged by the broker
   double seconds = 0;  // from the first event to the end of the final flush
@@ -44,8 +62,11 @@ struct SimulatorStats {
 // Runs until options.events are sent or lf::ShutdownRequested(), then flushes. Every event counted
 // is acknowledged by the broker: a failed delivery ends the run with its error. `producer` is
 // not owned and must outlive the call.
+// With `source`, its messages are sent instead of the telecom devices' (options.generator is then
+// unused).
 absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
-                                            kafka::Producer& producer);
+                                            kafka::Producer& producer,
+                                            MessageSource* source = nullptr);
 
 // The events/s actually used for pacing, or nullopt for "as fast as possible".
 std::optional<double> EffectiveRate(const SimulatorOptions& options);

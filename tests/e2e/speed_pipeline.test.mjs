@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import {
   Scope, SOURCE_DIR, sleep, randomInt, waitFor, query, withDuckDB,
 } from '../lib/harness.mjs';
+import { readMetricTable, duckdbMap, assertSameRows } from '../lib/tables.mjs';
 
 const execFileP = promisify(execFile);
 const scope = new Scope('speed_pipeline');
@@ -135,44 +136,12 @@ test('two processes in one group while the events arrive, one SIGKILLed mid-stre
     t.diagnostic(`B: ${rb.stdout.trim().split('\n').pop()}; C: ${c.stdout.trim().split('\n').pop()}`);
   });
 
-// Each table as "window_epoch|group values" → value text, from PostgreSQL.
-async function table(name, groups, valueSql = 'value::text') {
-  const cols = groups.map((c) => `, "${c}"::text AS "${c}"`).join('');
-  const rows = await query(s.pg.uri, `SELECT extract(epoch FROM window_start)::bigint::text AS w${cols},
-    ${valueSql} AS v FROM "${name}"`);
-  const map = new Map();
-  for (const r of rows) {
-    const key = [r.w, ...groups.map((c) => r[c])].join('|');
-    assert.ok(!map.has(key), `${name}: duplicate row ${key}`);
-    map.set(key, r.v);
-  }
-  return map;
-}
-
-// The same computed by DuckDB over the NDJSON of the valid events.
-async function oracle(sql) {
-  return withDuckDB(async (conn) => {
-    const src = `read_json('${s.ndjson}', format = 'newline_delimited', columns = {order_id: 'VARCHAR',
-      store: 'VARCHAR', region_id: 'BIGINT', vip: 'BOOLEAN', amount: 'BIGINT', price: 'DOUBLE', coupon: 'VARCHAR',
-      "at": 'BIGINT', kind: 'VARCHAR'})`;
-    const r = await conn.runAndReadAll(sql.replaceAll('EVENTS', src));
-    return new Map(r.getRows().map((row) => [row.slice(0, -1).map(String).join('|'), String(row[row.length - 1])]));
-  });
-}
-
+const table = (name, groups, valueSql) => readMetricTable(s.pg.uri, name, groups, valueSql);
+const oracle = (sql) => duckdbMap(`read_json('${s.ndjson}', format = 'newline_delimited', columns = {order_id: 'VARCHAR',
+  store: 'VARCHAR', region_id: 'BIGINT', vip: 'BOOLEAN', amount: 'BIGINT', price: 'DOUBLE', coupon: 'VARCHAR',
+  "at": 'BIGINT', kind: 'VARCHAR'})`, sql);
+const assertSame = assertSameRows;
 const W = (seconds) => `(floor("at" / 1000)::BIGINT - floor("at" / 1000)::BIGINT % ${seconds})`;
-
-function assertSame(expected, actual, label, { tolerance = 0 } = {}) {
-  const problems = [];
-  for (const [k, v] of expected) {
-    if (!actual.has(k)) problems.push(`missing ${k} = ${v}`);
-    else if (tolerance ? Math.abs(Number(actual.get(k)) - Number(v)) > tolerance * Math.max(1, Math.abs(Number(v)))
-      : actual.get(k) !== v) problems.push(`${k}: expected ${v}, got ${actual.get(k)}`);
-  }
-  for (const k of actual.keys()) if (!expected.has(k)) problems.push(`extra ${k} = ${actual.get(k)}`);
-  assert.ok(expected.size > 0, `${label}: the oracle is empty`);
-  assert.deepEqual(problems.slice(0, 10), [], `${label}: ${problems.length} differences (${expected.size} rows expected)`);
-}
 
 test('every metric table equals DuckDB over the NDJSON', async () => {
   assert.ok(s.pg, 'set-up failed');
