@@ -28,6 +28,8 @@ struct ServeFlags {
 absl::Status ApplyPipelines(ServeFlags* f) {
   for (const std::string& file : f->pipelines) {
     LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(file));
+    // Wide-layout pipelines are served from the catalog (/api/pipelines, /api/metric).
+    if (def.postgres.layout == pipeline::Layout::kWide) continue;
     LF_RETURN_IF_ERROR(CheckTelecomShape(def, "serve"));
     const postgres::SchemaOptions defaults, tables = TelecomTables(def);
     if (tables.bytes_table != defaults.bytes_table ||

@@ -43,15 +43,22 @@ struct UpFlags {
   std::vector<std::string> pipelines;
 };
 
-// The --pipeline definitions `up` can run so far: one, telecom-shaped (the default:
-// pipelines/telecom.yaml's content, built in). Returns nullopt without --pipeline.
+// The --pipeline definition `up` runs (one so far): telecom-shaped (the default:
+// pipelines/telecom.yaml's content, built in) or a wide-layout Kafka JSON definition on the
+// general engine. Returns nullopt without --pipeline.
 absl::StatusOr<std::optional<pipeline::Definition>> UpPipeline(const UpFlags& f) {
   if (f.pipelines.empty()) return std::nullopt;
   if (f.pipelines.size() > 1) {
     return FailedPrecondition("up: one --pipeline at a time so far (got {})", f.pipelines.size());
   }
   LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(f.pipelines[0]));
-  LF_RETURN_IF_ERROR(CheckTelecomShape(def, "up"));
+  if (absl::Status telecom = CheckTelecomShape(def, "up"); !telecom.ok()) {
+    if (def.source.kind != pipeline::SourceKind::kKafka ||
+        def.source.format != pipeline::Format::kJson ||
+        def.postgres.layout != pipeline::Layout::kWide) {
+      return telecom;
+    }
+  }
   def.file = fs::absolute(def.file).string();
   return std::optional<pipeline::Definition>(std::move(def));
 }
@@ -214,8 +221,12 @@ int RunUp(const UpFlags& f) {
     spdlog::error("{}", Message(conn.status()));
     return shutdown(1);
   }
-  if (auto st = postgres::Provision(
-          conn->get(), def->has_value() ? TelecomTables(**def) : postgres::SchemaOptions{});
+  // The telecom tables always (the dashboard's health panel reads them), named by a telecom
+  // definition when one is given; then the definition's own objects and catalog rows.
+  const bool telecom = !def->has_value() || CheckTelecomShape(**def, "up").ok();
+  if (auto st =
+          postgres::Provision(conn->get(), def->has_value() && telecom ? TelecomTables(**def)
+                                                                       : postgres::SchemaOptions{});
       !st.ok()) {
     spdlog::error("{}", Message(st));
     return shutdown(1);
@@ -248,9 +259,13 @@ int RunUp(const UpFlags& f) {
                                                 .count());
   }
 
+  // The telecom devices, the production line's simulator, or none (other definitions).
+  const bool simulated = telecom || (*def)->name == "production_line";
   std::vector<std::string> sim =
-      plus({"simulate", "--brokers", brokers, "--antennas", std::to_string(f.antennas), "--devices",
-            std::to_string(f.devices), "--speedup", fmt::format("{}", f.speedup)});
+      telecom ? plus({"simulate", "--brokers", brokers, "--antennas", std::to_string(f.antennas),
+                      "--devices", std::to_string(f.devices), "--speedup",
+                      fmt::format("{}", f.speedup)})
+              : plus({"simulate", "--brokers", brokers, "--speedup", fmt::format("{}", f.speedup)});
   if (f.rate > 0) {
     sim.push_back("--rate");
     sim.push_back(fmt::format("{}", f.rate));
@@ -269,7 +284,11 @@ int RunUp(const UpFlags& f) {
   bool ok = start("speed", plus({"speed", "--brokers", brokers, "--pg", pg, "--storage", root,
                                  "--group", group, "--lake-roll-interval", FormatDuration(roll)}))
                 .ok() &&
-            start("simulate", sim).ok();
+            (!simulated || start("simulate", sim).ok());
+  if (!simulated) {
+    spdlog::info("up: no simulator for pipeline {}: produce to topic {} yourself", (*def)->name,
+                 topic);
+  }
   std::string dashboard = "(no dashboard in this build)";
   if (ok) {
     std::string out = logs + "/serve.log";

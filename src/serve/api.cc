@@ -6,6 +6,7 @@
 #include "common/time.h"
 #include "fmt/format.h"
 #include "postgres/connection.h"
+#include "postgres/identifier.h"
 
 namespace lf::serve {
 
@@ -365,6 +366,93 @@ absl::StatusOr<std::string> Api::Health(const Params& p) {
   json += fmt::format(", \"events_per_second\" : {}, \"events_per_second_window_seconds\" : 60}}",
                       rate ? fmt::format("{:.3f}", *rate) : "null");
   return json;
+}
+
+absl::StatusOr<std::string> Api::Pipelines(const Params& p) {
+  LF_RETURN_IF_ERROR(CheckAllowed(p, {}));
+  return JsonQuery(
+      "SELECT CASE WHEN to_regclass('lf_pipelines') IS NULL THEN '[]' ELSE (SELECT "
+      "coalesce(json_agg(json_build_object('name', p.name, 'source', p.source, 'topic', p.topic, "
+      "'layout', p.layout, 'event_time', p.event_time, 'lateness_ms', p.lateness_ms, "
+      "'lake_dataset', p.lake_dataset, 'batch_every_s', p.batch_every_s, 'metrics', "
+      "coalesce((SELECT json_agg(json_build_object('name', m.name, 'kind', m.kind, 'window_s', "
+      "m.window_s, 'group_by', m.group_by, 'aggregate', m.aggregate, 'expr', m.expr, 'table', "
+      "m.table_name, 'value_type', m.value_type) ORDER BY m.position) FROM lf_metrics m WHERE "
+      "m.pipeline = p.name), '[]'::json)) ORDER BY p.name), '[]'::json) FROM lf_pipelines p)::text "
+      "END",
+      {}, "serve: pipelines");
+}
+
+absl::StatusOr<std::string> Api::Metric(const Params& p) {
+  LF_RETURN_IF_ERROR(CheckAllowed(p, {"pipeline", "metric", "limit"}));
+  auto pipeline = Get(p, "pipeline");
+  auto metric = Get(p, "metric");
+  if (!pipeline || !metric) return InvalidArgument("serve: pipeline and metric are required");
+  LF_ASSIGN_OR_RETURN(int limit, ParseInt(p, "limit", 1, 5000, 500));
+  // The catalog names the table and its columns; they are checked as identifiers again here, as
+  // anything read from the database is.
+  std::string table, layout;
+  std::vector<std::string> groups;
+  int64_t window_s = 0, lateness_ms = 0;
+  LF_RETURN_IF_ERROR(pool_->With([&](PGconn* conn) -> absl::Status {
+    LF_ASSIGN_OR_RETURN(
+        postgres::PgResult r,
+        postgres::Query(
+            conn,
+            "SELECT m.table_name, m.layout, m.window_s, array_to_json(m.group_by)::text, "
+            "p.lateness_ms FROM lf_metrics m JOIN lf_pipelines p ON p.name = "
+            "m.pipeline WHERE m.pipeline = $1 AND m.name = $2 AND m.kind IN "
+            "('metric', 'derived')",
+            {pipeline->c_str(), metric->c_str()}, "serve: metric catalog"));
+    if (PQntuples(r.get()) == 0) {
+      return NotFound("serve: no metric '{}' in pipeline '{}' (see /api/pipelines)", *metric,
+                      *pipeline);
+    }
+    table = PQgetvalue(r.get(), 0, 0);
+    layout = PQgetvalue(r.get(), 0, 1);
+    window_s = std::stoll(PQgetvalue(r.get(), 0, 2));
+    std::string g = PQgetvalue(r.get(), 0, 3);  // ["a","b"]
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (g[i] != '"') continue;
+      size_t end = g.find('"', i + 1);
+      groups.push_back(g.substr(i + 1, end - i - 1));
+      i = end;
+    }
+    lateness_ms = std::stoll(PQgetvalue(r.get(), 0, 4));
+    return absl::OkStatus();
+  }));
+  if (layout != "wide") {
+    return InvalidArgument("serve: metric '{}' of '{}' is in the long layout: use /api/windows",
+                           *metric, *pipeline);
+  }
+  LF_ASSIGN_OR_RETURN(std::string quoted, postgres::QuoteTableName(table, "catalog table"));
+  std::string group_json;
+  for (const std::string& g : groups) {
+    LF_ASSIGN_OR_RETURN(std::string col, postgres::QuoteTableName(g, "catalog group column"));
+    group_json += (group_json.empty() ? "" : ", ") + fmt::format("t.{}::text", col);
+  }
+  const std::string sql = fmt::format(
+      "WITH wm AS (SELECT min(max_event_time_s) - $2::bigint AS s FROM lf_offsets WHERE sink = "
+      "'pg:' || $1 AND max_event_time_s IS NOT NULL), "
+      "r AS (SELECT t.window_start, json_build_array({groups}) AS g, t.value FROM {table} t "
+      "ORDER BY t.window_start DESC LIMIT $4::int) "
+      "SELECT json_build_object('pipeline', $1::text, 'metric', $5::text, 'window_seconds', "
+      "$3::bigint, 'group_by', $6::json, 'watermark', (SELECT {wm_iso} FROM wm), 'rows', "
+      "coalesce((SELECT json_agg(json_build_object('t', {t_iso}, 'group', r.g, 'value', r.value, "
+      "'open', coalesce(extract(epoch FROM r.window_start)::bigint + $3::bigint > (SELECT s FROM "
+      "wm), true)) ORDER BY r.window_start, r.g::text) FROM r), '[]'::json))::text",
+      fmt::arg("groups", group_json), fmt::arg("table", quoted),
+      fmt::arg("wm_iso", Iso("to_timestamp(s) AT TIME ZONE 'UTC'")),
+      fmt::arg("t_iso", Iso("r.window_start")));
+  std::string groups_json = "[";
+  for (size_t i = 0; i < groups.size(); ++i) {
+    groups_json += (i ? ",\"" : "\"") + groups[i] + "\"";
+  }
+  groups_json += "]";
+  return JsonQuery(sql,
+                   {*pipeline, std::to_string(lateness_ms / 1000), std::to_string(window_s),
+                    std::to_string(limit), *metric, groups_json},
+                   "serve: metric");
 }
 
 absl::StatusOr<bool> Api::HasRunLog() {

@@ -43,6 +43,12 @@ class Api {
   absl::StatusOr<std::string> Reconciliation(const Params& p);
   // /api/health: progress, lag, watermark, counts, data loss.
   absl::StatusOr<std::string> Health(const Params& p);
+  // /api/pipelines: the provisioned pipelines and their metrics (the lf_pipelines / lf_metrics
+  // catalog); an empty list before any `provision --pipeline`.
+  absl::StatusOr<std::string> Pipelines(const Params& p);
+  // /api/metric?pipeline=P&metric=M[&limit=N]: the newest N (default 500) rows of a wide-layout
+  // metric or derived view from the catalog, with its group values and an open mark per window.
+  absl::StatusOr<std::string> Metric(const Params& p);
   // /metrics in Prometheus text format.
   absl::StatusOr<std::string> Metrics();
   // OK when PostgreSQL answers.

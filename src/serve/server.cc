@@ -65,6 +65,7 @@ void Reply(httplib::Response& res, const absl::StatusOr<std::string>& body) {
   }
   const absl::Status& st = body.status();
   if (absl::IsInvalidArgument(st)) return JsonError(res, 400, Message(st));
+  if (absl::IsNotFound(st)) return JsonError(res, 404, Message(st));
   spdlog::warn("serve: {}", Message(st));
   std::string message = Message(st);
   // A database without the tables is a setup step away from working, not a server bug.
@@ -173,12 +174,19 @@ void Server::Impl::Routes() {
   http.Get("/api/health", [this](const httplib::Request& req, httplib::Response& res) {
     Reply(res, api.Health(req.params));
   });
+  http.Get("/api/pipelines", [this](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, api.Pipelines(req.params));
+  });
+  http.Get("/api/metric", [this](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, api.Metric(req.params));
+  });
   http.Get("/api/events",
            [this](const httplib::Request& req, httplib::Response& res) { ServeEvents(req, res); });
   http.Get("/api/.*", [](const httplib::Request& req, httplib::Response& res) {
     JsonError(
         res, 404,
-        "serve: no such endpoint (windows, hourly, top, quota, reconciliation, health, events)");
+        "serve: no such endpoint (windows, hourly, top, quota, reconciliation, health, pipelines, "
+        "metric, events)");
   });
   // Everything else is an embedded file or 404: the request path is only ever compared with the
   // names of the embedded table, so nothing outside it can be reached.

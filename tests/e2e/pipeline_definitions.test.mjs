@@ -212,9 +212,10 @@ test('provision --pipeline pipelines/telecom.yaml makes exactly the telecom sche
 });
 
 test('layers refuse a definition they cannot run yet, and say why', async () => {
-  const r = await scope.run(['speed', '--pipeline', PRODUCTION, '--pg', pg.uri, '--brokers', '127.0.0.1:1']);
+  const iot = path.join(SOURCE_DIR, 'pipelines/farmia/iot_sensors.yaml');
+  const r = await scope.run(['speed', '--pipeline', iot, '--pg', pg.uri, '--brokers', '127.0.0.1:1']);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /speed: pipeline production_line \(.*production_line\.yaml\): .*telecom-shaped definitions so far/);
+  assert.match(r.stderr, /speed: pipeline farmia_iot_sensors \(.*iot_sensors\.yaml\): the speed layer runs telecom-shaped definitions and wide-layout ones with Kafka JSON sources/);
   const bad = path.join(tmp, 'bad.yaml');
   fs.writeFileSync(bad, 'name: x\nwindow: 5m\n');
   const b = await scope.run(['batch', '--pipeline', bad, '--pg', pg.uri, '--storage', tmp, '--pending']);

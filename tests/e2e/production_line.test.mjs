@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Scope, SOURCE_DIR, sleep, randomInt, waitFor, query } from '../lib/harness.mjs';
 import { readMetricTable, duckdbMap, assertSameRows } from '../lib/tables.mjs';
+import { startServe } from '../lib/serve.mjs';
 
 const scope = new Scope('production_line');
 after(() => scope.cleanup());
@@ -112,4 +113,32 @@ test('batch --day recomputes the daily metrics from the lake with the same figur
     const lambda = await query(s.pg.uri, `SELECT DISTINCT layer FROM "${metric}_lambda"`);
     assert.deepEqual(lambda.map((r) => r.layer), ['batch'], `${metric}_lambda serves the batch rows`);
   }
+});
+
+test('serve --pipeline: /api/pipelines is the catalog and /api/metric returns the tables\' rows', async () => {
+  assert.ok(s.done, 'speed did not finish');
+  const srv = await startServe(scope, s.pg.uri, ['--pipeline', LINE]);
+  const get = async (path) => {
+    const res = await fetch(`${srv.url}/${path}`);
+    return { status: res.status, body: await res.json() };
+  };
+  const pipelines = await get('api/pipelines');
+  assert.equal(pipelines.status, 200);
+  const line = pipelines.body.find((p) => p.name === 'production_line');
+  assert.ok(line, JSON.stringify(pipelines.body));
+  assert.deepEqual(line.metrics.filter((m) => m.kind !== 'batch').map((m) => m.name), ['units_per_zone',
+    'defects_per_zone', 'units_per_zone_daily', 'defects_per_zone_daily', 'daily_production', 'defective_units_daily',
+    'throughput_pct']);
+  for (const [metric, groups] of [['units_per_zone', ['zone_id']], ['daily_production', []], ['throughput_pct', []]]) {
+    const r = await get(`api/metric?pipeline=production_line&metric=${metric}&limit=5000`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const fromApi = new Map(r.body.rows.map((x) => [[Date.parse(x.t) / 1000, ...x.group].join('|'), String(x.value)]));
+    const fromSql = await readMetricTable(s.pg.uri, metric, groups);
+    assertSameRows(fromSql, fromApi, `/api/metric ${metric}`, { tolerance: metric === 'throughput_pct' ? 1e-12 : 0 });
+    assert.ok(r.body.rows.every((x) => typeof x.open === 'boolean'));
+  }
+  const missing = await get('api/metric?pipeline=production_line&metric=nope');
+  assert.equal(missing.status, 404);
+  const bad = await get('api/metric?pipeline=production_line&metric=units_per_zone&limit=0');
+  assert.equal(bad.status, 400);
 });

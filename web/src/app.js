@@ -269,6 +269,60 @@ function updateFilterOptions(rows, kind) {
   sel.value = wanted.includes(keep) ? keep : '';
 }
 
+// ---- pipelines from definitions (the catalog): the newest window of each metric per group
+const fmtWindow = (s) => (s % 86400 === 0 ? `${s / 86400}d` : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+const fmtValue = (v) => (v === null || v === undefined ? '–' : Number.isInteger(v) ? fmtInt(v) : Number(v).toFixed(2));
+
+function metricBlock(m, data) {
+  const box = el('div', null, 'metric');
+  box.dataset.metric = m.name;
+  const what = m.kind === 'derived' ? m.expr : m.aggregate;
+  box.append(el('h4', `${m.name} · ${what} · ${fmtWindow(m.window_s)}${m.group_by.length ? ` by ${m.group_by.join(', ')}` : ''}`));
+  // Rows come oldest first: the last one of each group is its newest window.
+  const latest = new Map();
+  for (const r of data.rows) latest.set(JSON.stringify(r.group), r);
+  const table = el('table');
+  const head = el('tr');
+  for (const g of m.group_by) head.append(el('th', g));
+  head.append(el('th', 'window (UTC)'), el('th', 'value', 'num'), el('th', ''));
+  const thead = el('thead');
+  thead.append(head);
+  const body = el('tbody');
+  const rows = [...latest.values()].sort((a, b) => String(a.group).localeCompare(String(b.group)));
+  for (const r of rows) {
+    const tr = el('tr');
+    for (const g of r.group) tr.append(el('td', g ?? '–'));
+    tr.append(el('td', utc(Date.parse(r.t)), 'nowrap'));
+    const td = el('td', fmtValue(r.value), 'num');
+    td.dataset.value = String(r.value);
+    td.title = String(r.value);
+    tr.append(td, r.open ? el('td', 'open', 'tag open') : el('td', ''));
+    body.append(tr);
+  }
+  if (!rows.length) body.append(el('tr', 'no data yet'));
+  table.append(thead, body);
+  box.append(table);
+  return box;
+}
+
+async function drawPipelines() {
+  const list = (await api('pipelines')).filter((p) => p.layout === 'wide');
+  $('pipelines').hidden = list.length === 0;
+  const blocks = [];
+  for (const p of list) {
+    const block = el('div', null, 'pipeline');
+    block.dataset.pipeline = p.name;
+    const shown = p.metrics.filter((m) => m.kind !== 'batch');
+    block.append(el('h3', `${p.name} · ${p.source === 'kafka' ? `Kafka topic ${p.topic}` : p.topic} · ${shown.length} metrics`));
+    const grid = el('div', null, 'metrics');
+    const data = await Promise.all(shown.map((m) => api('metric', { pipeline: p.name, metric: m.name, limit: 2000 })));
+    shown.forEach((m, i) => grid.append(metricBlock(m, data[i])));
+    block.append(grid);
+    blocks.push(block);
+  }
+  $('pipelines-body').replaceChildren(...blocks);
+}
+
 // ---- refresh: one at a time; a request arriving meanwhile runs once after it
 let running = null;
 let again = false;
@@ -280,6 +334,8 @@ async function refresh() {
   }
   running = (async () => {
     try {
+      // Pipelines from definitions first: they do not need the telecom tables.
+      await drawPipelines();
       health = await api('health');
       drawHealth(health);
       const r = currentRange();
