@@ -82,6 +82,15 @@ test('/healthz answers ok while PostgreSQL is up', async () => {
   assert.equal(r.text.trim(), 'ok');
 });
 
+test('/api/pipelines without a catalog (no provision --pipeline yet): an empty list, not an error', async () => {
+  const r = await get('/api/pipelines');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json, []);
+  const m = await get('/api/metric?pipeline=telecom&metric=antenna_bytes_total');
+  assert.ok(m.status === 404 || m.status === 503, `${m.status} ${m.text}`);
+  assert.ok(m.json && typeof m.json.error === 'string', m.text);
+});
+
 test('/api/windows: every 5-minute window of the range, with SQL values and open marks', async () => {
   const r = await get(`/api/windows?type=antenna_bytes_total&${RANGE}`);
   assert.equal(r.status, 200, r.text);

@@ -334,8 +334,13 @@ async function refresh() {
   }
   running = (async () => {
     try {
-      // Pipelines from definitions first: they do not need the telecom tables.
-      await drawPipelines();
+      // Pipelines from definitions first: they do not need the telecom tables, and a failure
+      // there leaves the telecom panels alone.
+      try {
+        await drawPipelines();
+      } catch (e) {
+        console.error(e);
+      }
       health = await api('health');
       drawHealth(health);
       const r = currentRange();
