@@ -1,4 +1,4 @@
-# Helpers that make every module one library with declared dependencies (see STYLE.md).
+# Helpers that make every module one library with declared dependencies (see ../shared/STYLE.md).
 
 # lf_library(<module> SRCS a.cc b.cc DEPS lf::common absl::status ...)
 # Defines target lf_<module> with alias lf::<module>.

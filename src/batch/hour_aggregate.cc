@@ -71,7 +71,7 @@ int64_t UnitsPerSecond(const parquet::ColumnDescriptor& d) {
   parquet::TimeUnit unit = parquet::TimeUnit::kMicros;
   if (d.logical.kind == parquet::LogicalType::Kind::kTimestamp) {
     unit = d.logical.unit;
-  } else if (d.converted_type == 9) {  // TIMESTAMP_MILLIS
+  } else if (d.converted_type == static_cast<int32_t>(parquet::ConvertedType::kTimestampMillis)) {
     unit = parquet::TimeUnit::kMillis;
   }
   switch (unit) {

@@ -48,11 +48,6 @@ absl::Status ApplyPipeline(BatchFlags* f) {
   return absl::OkStatus();
 }
 
-int Fail(const absl::Status& st, int code = 1) {
-  spdlog::error("{}", Message(st));
-  return code;
-}
-
 absl::StatusOr<int64_t> ParseHour(const std::string& text, const char* flag) {
   auto t = ParseTime(text);
   if (!t.ok()) return Annotate(t.status(), flag);

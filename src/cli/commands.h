@@ -5,6 +5,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/status.h"
 #include "postgres/conninfo.h"
 
 namespace lf::cli {
@@ -24,6 +25,9 @@ void AddBatchCommand(CLI::App& app, Runner* run);
 void AddUpCommand(CLI::App& app, Runner* run);
 void AddServeCommand(CLI::App& app, Runner* run);
 void AddPipelineCommand(CLI::App& app, Runner* run);
+
+// Logs `st` as an error and returns `code` (the exit status: 2 for usage, 1 for failures).
+int Fail(const absl::Status& st, int code = 1);
 
 // Adds --pg (returned, so callers can mark it required), --pg-user and --pg-password.
 CLI::Option* AddPgOptions(CLI::App* cmd, std::string* pg, std::string* user, std::string* password);

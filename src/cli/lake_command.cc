@@ -22,11 +22,6 @@ struct LakeFlags {
   int64_t limit = 10;
 };
 
-int Fail(const absl::Status& st, int code = 1) {
-  spdlog::error("{}", Message(st));
-  return code;
-}
-
 absl::StatusOr<std::vector<lake::HourInfo>> Hours(const LakeFlags& f) {
   if (f.storage.empty()) return InvalidArgument("lake: --storage is required");
   std::optional<int64_t> hour;

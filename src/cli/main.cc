@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/logging.h"
 #include "common/shutdown.h"
+#include "common/status.h"
 #include "spdlog/spdlog.h"
 
 namespace lf::cli {
@@ -23,6 +24,11 @@ CLI::Option* AddPgOptions(CLI::App* cmd, std::string* pg, std::string* user,
                   "PostgreSQL password (prefer PGPASSWORD or ~/.pgpass: flags show in ps)");
   return cmd->add_option(
       "--pg", *pg, "PostgreSQL: libpq connection string or URI, or jdbc:postgresql://host:port/db");
+}
+
+int Fail(const absl::Status& st, int code) {
+  spdlog::error("{}", Message(st));
+  return code;
 }
 
 void HideSecretsFromProcessList(const postgres::ConnTarget& target) {

@@ -46,11 +46,6 @@ absl::Status ApplyPipelines(ServeFlags* f) {
   return absl::OkStatus();
 }
 
-int Fail(const absl::Status& st, int code) {
-  spdlog::error("{}", Message(st));
-  return code;
-}
-
 int RunServe(ServeFlags f) {
   if (auto st = ApplyPipelines(&f); !st.ok()) return Fail(st, 2);
   serve::ServerOptions options;

@@ -86,11 +86,6 @@ absl::StatusOr<SpeedPipeline> ApplyPipeline(SpeedFlags* f) {
   return out;
 }
 
-int Fail(const absl::Status& st, int code = 1) {
-  spdlog::error("{}", Message(st));
-  return code;
-}
-
 int RunSpeed(SpeedFlags f) {
   if (!f.positional.empty()) {
     std::string* slots[] = {&f.brokers, &f.topic,       &f.pg,     &f.table,
