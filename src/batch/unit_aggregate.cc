@@ -162,16 +162,7 @@ absl::StatusOr<UnitResult> AggregateUnit(const std::string& root, const pipeline
       }
     }
   }
-  for (window::MetricDelta& d : aggregator.TakeDeltas()) {
-    pipeline::MetricRow row;
-    row.metric = d.metric;
-    row.window_start_s = d.window_start_s;
-    row.group = aggregator.GroupValues(d.metric, d.group);
-    row.count = d.state.count;
-    row.i = d.state.i;
-    row.d = d.state.d;
-    result.rows.push_back(std::move(row));
-  }
+  aggregator.TakeRows(&result.rows);
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "fmt/format.h"
+#include "json/type_name.h"
 
 namespace lf::json {
 namespace {
@@ -11,24 +12,6 @@ using simdjson::ondemand::json_type;
 
 constexpr int64_t kMinTimestamp = -62135596800;  // 0001-01-01T00:00:00Z
 constexpr int64_t kMaxTimestamp = 253402300799;  // 9999-12-31T23:59:59Z
-
-const char* TypeName(json_type t) {
-  switch (t) {
-    case json_type::array:
-      return "an array";
-    case json_type::object:
-      return "an object";
-    case json_type::number:
-      return "a number";
-    case json_type::string:
-      return "a string";
-    case json_type::boolean:
-      return "a boolean";
-    case json_type::null:
-      return "null";
-  }
-  return "unknown";
-}
 
 enum Field { kBytes = 0, kTimestamp, kApp, kId, kAntenna, kFieldCount };
 constexpr const char* kFieldNames[kFieldCount] = {"bytes", "timestamp", "app", "id", "antenna_id"};

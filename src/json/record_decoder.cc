@@ -5,6 +5,7 @@
 
 #include "common/time.h"
 #include "fmt/format.h"
+#include "json/type_name.h"
 
 namespace lf::json {
 namespace {
@@ -15,24 +16,6 @@ using simdjson::ondemand::json_type;
 
 constexpr int64_t kMinMicros = -62135596800LL * 1'000'000;  // 0001-01-01T00:00:00Z
 constexpr int64_t kMaxMicros = 253402300799LL * 1'000'000;  // 9999-12-31T23:59:59Z
-
-const char* TypeName(json_type t) {
-  switch (t) {
-    case json_type::array:
-      return "an array";
-    case json_type::object:
-      return "an object";
-    case json_type::number:
-      return "a number";
-    case json_type::string:
-      return "a string";
-    case json_type::boolean:
-      return "a boolean";
-    case json_type::null:
-      return "null";
-  }
-  return "unknown";
-}
 
 bool Fail(DecodeError* error, DecodeError::Code code, std::string_view field, std::string message) {
   error->code = code;

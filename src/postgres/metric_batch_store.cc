@@ -3,6 +3,7 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "postgres/identifier.h"
+#include "postgres/pipeline_schema.h"
 #include "postgres/schema.h"
 #include "postgres/sql_array.h"
 
@@ -10,11 +11,6 @@ namespace lf::postgres {
 namespace {
 
 using pipeline::AggregateKind;
-
-std::string GroupColumn(const std::string& field) {
-  size_t dot = field.find('.');
-  return "\"" + (dot == std::string::npos ? field : field.substr(dot + 1)) + "\"";
-}
 
 }  // namespace
 
@@ -66,9 +62,8 @@ absl::Status PgMetricBatchStore::ReplaceBody(int64_t unit_s,
             .status());
     const bool integer = pipeline::HasIntegerValues(def, m);
     const bool avg = m.aggregate == AggregateKind::kAvg;
-    SqlArray starts, ints, counts;
+    SqlArray starts, ints, counts, floats;
     std::vector<SqlArray> groups(m.group_by.size());
-    std::string floats;
     size_t n = 0;
     for (const pipeline::MetricRow& r : rows) {
       if (r.metric != mi) continue;
@@ -80,12 +75,12 @@ absl::Status PgMetricBatchStore::ReplaceBody(int64_t unit_s,
       if (counted) {
         ints.AddInt(r.count);
       } else if (avg) {
-        floats += fmt::format("{}{}", floats.empty() ? "" : ",", r.d);
+        floats.AddDouble(r.d);
         counts.AddInt(r.count);
       } else if (integer) {
         ints.AddInt(r.i);
       } else {
-        floats += fmt::format("{}{}", floats.empty() ? "" : ",", r.d);
+        floats.AddDouble(r.d);
       }
     }
     if (n == 0) continue;
@@ -103,7 +98,7 @@ absl::Status PgMetricBatchStore::ReplaceBody(int64_t unit_s,
     for (SqlArray& g : groups) texts.push_back(g.Finish());
     std::string sql;
     if (avg) {
-      texts.push_back("{" + floats + "}");
+      texts.push_back(floats.Finish());
       texts.push_back(counts.Finish());
       sql = fmt::format(
           "INSERT INTO {} (window_start{}, value, value_sum, value_count, updated_at) SELECT "
@@ -111,7 +106,7 @@ absl::Status PgMetricBatchStore::ReplaceBody(int64_t unit_s,
           "unnest($1::bigint[]{}, ${}::float8[], ${}::bigint[]) AS u(w{}, s, c)",
           table, cols, casts, params, p, p + 1, names);
     } else {
-      texts.push_back(integer ? ints.Finish() : "{" + floats + "}");
+      texts.push_back(integer ? ints.Finish() : floats.Finish());
       sql = fmt::format(
           "INSERT INTO {} (window_start{}, value, updated_at) SELECT to_timestamp(u.w) AT TIME "
           "ZONE 'UTC'{}, u.v, now() FROM unnest($1::bigint[]{}, ${}::{}[]) AS u(w{}, v)",

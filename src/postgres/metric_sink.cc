@@ -12,13 +12,6 @@ namespace {
 
 using pipeline::AggregateKind;
 
-std::string Q(const std::string& name) { return "\"" + name + "\""; }
-
-std::string GroupColumn(const std::string& field) {
-  size_t dot = field.find('.');
-  return Q(dot == std::string::npos ? field : field.substr(dot + 1));
-}
-
 // The merge statement of one metric. Parameters: $1 window starts (bigint[]), then one text[]
 // per group field, then the values: bigint[] or float8[] (avg: float8[] sums and bigint[]
 // counts; count_distinct: text[] members).
@@ -161,9 +154,8 @@ absl::Status PgMetricSink::CommitBody(const pipeline::SpeedFlush& flush) {
     const pipeline::MetricDef& m = def.metrics[mi];
     const bool distinct = m.aggregate == AggregateKind::kCountDistinct;
     const bool integer = pipeline::HasIntegerValues(def, m);
-    SqlArray starts, values, counts;
+    SqlArray starts, values, counts, floats;
     std::vector<SqlArray> groups(m.group_by.size());
-    std::string floats;  // float8[] literal built by hand (SqlArray holds ints and text)
     size_t rows = 0;
     auto add_row = [&](const pipeline::MetricRow& r) {
       starts.AddInt(r.window_start_s);
@@ -185,14 +177,14 @@ absl::Status PgMetricSink::CommitBody(const pipeline::SpeedFlush& flush) {
           values.AddInt(r.count);
           break;
         case AggregateKind::kAvg:
-          floats += fmt::format("{}{}", floats.empty() ? "" : ",", r.d);
+          floats.AddDouble(r.d);
           counts.AddInt(r.count);
           break;
         default:
           if (integer) {
             values.AddInt(r.i);
           } else {
-            floats += fmt::format("{}{}", floats.empty() ? "" : ",", r.d);
+            floats.AddDouble(r.d);
           }
           break;
       }
@@ -202,10 +194,10 @@ absl::Status PgMetricSink::CommitBody(const pipeline::SpeedFlush& flush) {
     texts.push_back(starts.Finish());
     for (SqlArray& g : groups) texts.push_back(g.Finish());
     if (m.aggregate == AggregateKind::kAvg) {
-      texts.push_back("{" + floats + "}");
+      texts.push_back(floats.Finish());
       texts.push_back(counts.Finish());
     } else if (!integer && !distinct) {
-      texts.push_back("{" + floats + "}");
+      texts.push_back(floats.Finish());
     } else {
       texts.push_back(values.Finish());
     }

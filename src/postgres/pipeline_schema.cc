@@ -41,12 +41,6 @@ std::string GroupColumnType(const Definition& def, const std::string& field) {
   return "TEXT";  // a look-up column in the batch
 }
 
-// The SQL column name of a group field; "lookup.column" becomes "column".
-std::string GroupColumn(const std::string& field) {
-  size_t dot = field.find('.');
-  return Q(dot == std::string::npos ? field : field.substr(dot + 1));
-}
-
 std::string GroupColumns(const MetricDef& m, const std::string& prefix = "") {
   std::string out;
   for (const std::string& g : m.group_by) out += ", " + prefix + GroupColumn(g);
@@ -97,6 +91,11 @@ std::string FloorSql(const std::string& ts, std::chrono::seconds window) {
   if (s == 60) return fmt::format("date_trunc('minute', {})", ts);
   return fmt::format(
       "(to_timestamp(floor(extract(epoch FROM {0}) / {1}) * {1}) AT TIME ZONE 'UTC')", ts, s);
+}
+
+std::string GroupColumn(const std::string& field) {
+  size_t dot = field.find('.');
+  return Q(dot == std::string::npos ? field : field.substr(dot + 1));
 }
 
 std::string MembersTable(const MetricDef& m) { return m.table + "_members"; }

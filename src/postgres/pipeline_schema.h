@@ -28,6 +28,9 @@ std::string CatalogDdl();
 // SQL that floors TIMESTAMP expression `ts` to a multiple of `window` since the epoch (UTC).
 std::string FloorSql(const std::string& ts, std::chrono::seconds window);
 
+// The quoted SQL column of a group field; a batch look-up's "lookup.column" is "column".
+std::string GroupColumn(const std::string& field);
+
 // The name of the table of `m`'s count_distinct members: "<table>_members".
 std::string MembersTable(const pipeline::MetricDef& m);
 

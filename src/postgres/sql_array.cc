@@ -9,6 +9,11 @@ void SqlArray::AddInt(int64_t v) {
   fmt::format_to(std::back_inserter(text_), "{}", v);
 }
 
+void SqlArray::AddDouble(double v) {
+  Separator();
+  fmt::format_to(std::back_inserter(text_), "{}", v);
+}
+
 void SqlArray::AddText(std::string_view s) {
   Separator();
   text_.push_back('"');

@@ -12,6 +12,8 @@ class SqlArray {
  public:
   SqlArray() { text_ = "{"; }
   void AddInt(int64_t v);
+  // Shortest text that reads back as `v` (inf and nan as PostgreSQL's float8 input spells them).
+  void AddDouble(double v);
   // Any bytes; quotes and backslashes are escaped. Must not contain NUL (text cannot hold it).
   void AddText(std::string_view s);
   void AddNull() {

@@ -27,6 +27,14 @@ TEST(SqlArrayTest, ByteaIsHex) {
   EXPECT_EQ(a.Finish(), R"({"\\x00ff7b"})");
 }
 
+TEST(SqlArrayTest, Doubles) {
+  SqlArray a;
+  a.AddDouble(2.5);
+  a.AddDouble(0.1);
+  a.AddDouble(-1e300);
+  EXPECT_EQ(a.Finish(), "{2.5,0.1,-1e+300}");
+}
+
 TEST(SqlArrayTest, Empty) {
   SqlArray a;
   EXPECT_TRUE(a.empty());

@@ -99,17 +99,7 @@ absl::Status MetricEngine::AppendToLake(lake::LakeWriter* writer, std::span<cons
 }
 
 void MetricEngine::TakeDeltas(pipeline::SpeedFlush* flush) {
-  for (window::MetricDelta& d : aggregator_.TakeDeltas()) {
-    pipeline::MetricRow row;
-    row.metric = d.metric;
-    row.window_start_s = d.window_start_s;
-    row.group = aggregator_.GroupValues(d.metric, d.group);
-    row.count = d.state.count;
-    row.i = d.state.i;
-    row.d = d.state.d;
-    row.members = std::move(d.members);
-    flush->metric_rows.push_back(std::move(row));
-  }
+  aggregator_.TakeRows(&flush->metric_rows);
 }
 
 }  // namespace lf::speed

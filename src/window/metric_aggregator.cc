@@ -204,6 +204,20 @@ std::vector<MetricDelta> MetricAggregator::TakeDeltas() {
   return out;
 }
 
+void MetricAggregator::TakeRows(std::vector<pipeline::MetricRow>* out) {
+  for (MetricDelta& d : TakeDeltas()) {
+    pipeline::MetricRow row;
+    row.metric = d.metric;
+    row.window_start_s = d.window_start_s;
+    row.group = GroupValues(d.metric, d.group);
+    row.count = d.state.count;
+    row.i = d.state.i;
+    row.d = d.state.d;
+    row.members = std::move(d.members);
+    out->push_back(std::move(row));
+  }
+}
+
 void MetricAggregator::DiscardDeltas() {
   for (Compiled& m : metrics_) {
     m.deltas.clear();

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "pipeline/commit_sink.h"
 #include "pipeline/definition.h"
 #include "pipeline/record_batch.h"
 #include "window/aggregate.h"
@@ -44,6 +45,8 @@ class MetricAggregator {
 
   // Every delta since the previous call, then forgets them (the members seen stay known).
   std::vector<MetricDelta> TakeDeltas();
+  // TakeDeltas as the rows sinks store: group ids resolved to their values, appended to `out`.
+  void TakeRows(std::vector<pipeline::MetricRow>* out);
   // Drops uncommitted deltas and the members seen (after another process took a partition over).
   void DiscardDeltas();
 
