@@ -86,6 +86,7 @@ void KafkaSource::Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
       return;
     }
     position_.clear();
+    asked_ends_.clear();
     for (int i = 0; i < partitions->cnt; ++i) {
       auto& e = partitions->elems[i];
       auto it = offsets->find(e.partition);
@@ -253,8 +254,17 @@ std::map<int32_t, int64_t> KafkaSource::Lag() {
   std::map<int32_t, int64_t> lag;
   for (const auto& [p, pos] : position_) {
     int64_t low = 0, high = 0;
-    if (rd_kafka_get_watermark_offsets(rk_.get(), options_.topic.c_str(), p, &low, &high) ||
-        high < 0) {
+    bool known =
+        !rd_kafka_get_watermark_offsets(rk_.get(), options_.topic.c_str(), p, &low, &high) &&
+        high >= 0;
+    // Until the first fetch of a partition the cache is empty: ask its leader, once per
+    // assignment, so an empty partition is known as such from the start (the watermark).
+    if (!known && asked_ends_.insert(p).second) {
+      known = !rd_kafka_query_watermark_offsets(rk_.get(), options_.topic.c_str(), p, &low, &high,
+                                                500) &&
+              high >= 0;
+    }
+    if (!known) {
       lag[p] = -1;
       continue;
     }

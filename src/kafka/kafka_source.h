@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,8 @@ class KafkaSource : public pipeline::RecordSource {
   absl::Status pending_error_;
   // Next offset expected per assigned partition; kNoOffset: from the earliest, not yet known.
   std::map<int32_t, int64_t> position_;
+  // Partitions whose end offsets Lag() asked the broker for since the last assignment.
+  std::set<int32_t> asked_ends_;
   std::vector<KafkaMessage> held_;  // keeps payloads of batch_ alive until the next Poll
   std::vector<pipeline::RawMessage> batch_;
 };

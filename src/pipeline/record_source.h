@@ -42,7 +42,8 @@ class RecordSource {
   virtual absl::Status Seek(int32_t partition, int64_t offset) = 0;
   // Mirrors committed progress to the source (Kafka group offsets, for lag tools). Advisory.
   virtual void MirrorCommit(const std::map<int32_t, int64_t>& next_offsets) {}
-  // Messages still to read per assigned partition, when known (-1 unknown).
+  // Messages still to read per assigned partition, when known (-1 unknown). May ask the broker
+  // (briefly) for a partition not fetched yet.
   virtual std::map<int32_t, int64_t> Lag() { return {}; }
   // Whether "nothing to read" can be believed: an error when the source cannot reach its broker
   // (then an empty Poll means "broker away", not "no input").

@@ -12,13 +12,12 @@ constexpr double kDefectChance[ProductionLine::kZones] = {0.02, 0.05, 0.03, 0.06
 // Chance that a defect found in a zone is charged to an earlier zone.
 constexpr double kChargedEarlier = 0.3;
 
-std::string Iso(int64_t us) { return FormatTime(Timestamp(Micros(us - us % 1000))); }
-
-// "2026-11-22T09:00:01.250Z": always with milliseconds, as the seed's line reports them.
+// "2026-11-22T09:00:01.250Z": always with exactly three digits of milliseconds, as the seed's
+// line reports them (event times here are after 1970, so plain division floors).
 std::string IsoMillis(int64_t us) {
-  std::string t = Iso(us);
-  if (t.find('.') == std::string::npos) t.insert(t.size() - 1, ".000");
-  while (t.size() - t.find('.') < 5) t.insert(t.size() - 1, "0");
+  const int64_t ms = us / 1000;
+  std::string t = FormatTime(Timestamp(Micros((ms / 1000) * 1000000)));
+  t.insert(t.size() - 1, fmt::format(".{:03d}", ms % 1000));
   return t;
 }
 

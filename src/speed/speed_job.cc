@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "common/shutdown.h"
 #include "common/status.h"
@@ -260,10 +261,20 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
 void SpeedJob::UpdateWatermark(Clock::time_point now) {
   std::vector<int64_t> active;
   int64_t newest = pipeline::kNoEventTime;
-  for (const Partition& s : partitions_) {
+  std::optional<std::map<int32_t, int64_t>> lag;  // asked once, only when needed
+  for (size_t p = 0; p < partitions_.size(); ++p) {
+    const Partition& s = partitions_[p];
     if (!s.assigned) continue;
     newest = std::max(newest, s.max_event_time_s);
-    if (now - s.last_active < options_.partition_idle) active.push_back(s.max_event_time_s);
+    if (now - s.last_active >= options_.partition_idle) continue;
+    if (s.max_event_time_s == pipeline::kNoEventTime) {
+      // A partition that never held an event holds nothing back once the broker says there is
+      // nothing in it to read (a topic keyed by a few keys leaves partitions empty for good).
+      if (!lag) lag = source_->Lag();
+      auto it = lag->find(static_cast<int32_t>(p));
+      if (it != lag->end() && it->second == 0) continue;
+    }
+    active.push_back(s.max_event_time_s);
   }
   if (!active.empty()) {
     engine_->AdvanceWatermark(engine_->WatermarkFor(active));
@@ -520,6 +531,9 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
     auto now = Clock::now();
     if (!polled->empty()) {
       last_activity_ = now;
+      // Judged against the watermark from before this batch, which after a restart is the one
+      // the committed event times give.
+      UpdateWatermark(now);
       Process(*polled);
       UpdateWatermark(now);
     } else if (options_.exit_when_idle && now - last_activity_ >= *options_.exit_when_idle) {

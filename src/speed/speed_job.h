@@ -92,7 +92,8 @@ class SpeedJob : public pipeline::PartitionListener {
   Partition& PartitionState(int32_t p);
   void Process(std::span<const pipeline::RawMessage> messages);
   // Watermark: the slowest active partition's largest event time minus the lateness (SPEC §1.3
-  // and DESIGN.md); partitions idle longer than partition_idle do not hold it back.
+  // and DESIGN.md); partitions idle longer than partition_idle do not hold it back, nor do those
+  // that never held an event and have nothing to read.
   void UpdateWatermark(std::chrono::steady_clock::time_point now);
   // Commits everything pending and waits for it; retries transient errors until shutdown.
   absl::Status Flush();
