@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -43,24 +44,64 @@ struct UpFlags {
   std::vector<std::string> pipelines;
 };
 
-// The --pipeline definition `up` runs (one so far): telecom-shaped (the default:
-// pipelines/telecom.yaml's content, built in) or a wide-layout Kafka JSON definition on the
-// general engine. Returns nullopt without --pipeline.
-absl::StatusOr<std::optional<pipeline::Definition>> UpPipeline(const UpFlags& f) {
-  if (f.pipelines.empty()) return std::nullopt;
-  if (f.pipelines.size() > 1) {
-    return FailedPrecondition("up: one --pipeline at a time so far (got {})", f.pipelines.size());
+// One pipeline `up` runs: the built-in telecom pipeline (no --pipeline), a telecom-shaped
+// definition, or a wide-layout Kafka JSON definition on the general engine.
+struct UpPipeline {
+  std::optional<pipeline::Definition> def;  // none: the built-in telecom pipeline
+  bool telecom = true;
+  std::string name = "telecom", topic = "devices", dataset = "devices";
+  std::string suffix;  // for child names, logs and groups when several pipelines run
+
+  // The --pipeline flag passed to every child of this pipeline, so they run the same definition.
+  std::vector<std::string> With(std::vector<std::string> args) const {
+    if (def) {
+      args.push_back("--pipeline");
+      args.push_back(def->file);
+    }
+    return args;
   }
-  LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(f.pipelines[0]));
-  if (absl::Status telecom = CheckTelecomShape(def, "up"); !telecom.ok()) {
-    if (def.source.kind != pipeline::SourceKind::kKafka ||
-        def.source.format != pipeline::Format::kJson ||
-        def.postgres.layout != pipeline::Layout::kWide) {
+};
+
+// The --pipeline definitions `up` runs (repeatable): at most one telecom-shaped, any number of
+// wide-layout Kafka JSON ones, names unique. Without --pipeline, the built-in telecom pipeline.
+absl::StatusOr<std::vector<UpPipeline>> UpPipelines(const UpFlags& f) {
+  std::vector<UpPipeline> out;
+  if (f.pipelines.empty()) {
+    out.emplace_back();
+    return out;
+  }
+  bool have_telecom = false;
+  for (const std::string& file : f.pipelines) {
+    LF_ASSIGN_OR_RETURN(pipeline::Definition def, LoadDefinition(file));
+    UpPipeline p;
+    absl::Status telecom = CheckTelecomShape(def, "up");
+    p.telecom = telecom.ok();
+    if (!p.telecom && (def.source.kind != pipeline::SourceKind::kKafka ||
+                       def.source.format != pipeline::Format::kJson ||
+                       def.postgres.layout != pipeline::Layout::kWide)) {
       return telecom;
     }
+    if (p.telecom && have_telecom) {
+      return InvalidArgument("up: --pipeline {}: only one telecom-shaped pipeline at a time", file);
+    }
+    have_telecom = have_telecom || p.telecom;
+    for (const UpPipeline& other : out) {
+      if (other.def->name == def.name) {
+        return InvalidArgument("up: --pipeline {}: a pipeline named '{}' is given twice", file,
+                               def.name);
+      }
+    }
+    def.file = fs::absolute(def.file).string();
+    p.name = def.name;
+    p.topic = def.source.topic;
+    if (!def.lake.dataset.empty()) p.dataset = def.lake.dataset;
+    p.def = std::move(def);
+    out.push_back(std::move(p));
   }
-  def.file = fs::absolute(def.file).string();
-  return std::optional<pipeline::Definition>(std::move(def));
+  if (out.size() > 1) {
+    for (UpPipeline& p : out) p.suffix = "-" + p.name;
+  }
+  return out;
 }
 
 struct Child {
@@ -86,15 +127,15 @@ absl::StatusOr<std::string> WaitForLine(const std::string& file, const std::stri
 }
 
 // One status line from PostgreSQL: events, rate, lag, watermark, last batch hour.
-std::string StatusLine(PGconn* conn, const std::string& group, int64_t* last_events,
+std::string StatusLine(PGconn* conn, const std::string& groups, int64_t* last_events,
                        std::chrono::steady_clock::time_point* last_at) {
   auto r = postgres::Query(
       conn,
       "SELECT COALESCE(sum(events), 0), COALESCE(sum(bad), 0), COALESCE(sum(late), 0), "
       "COALESCE(sum(lag), 0), min(max_event_time_s), "
       "(SELECT max(hour) FROM lf_batch_runs WHERE status = 'ok') "
-      "FROM lf_offsets WHERE pipeline = $1 AND sink LIKE 'pg:%'",
-      {group.c_str()}, "up: status");
+      "FROM lf_offsets WHERE pipeline = ANY($1::text[]) AND sink LIKE 'pg:%'",
+      {groups.c_str()}, "up: status");
   if (!r.ok()) return "status unavailable: " + Message(r.status());
   PGresult* res = r->get();
   int64_t events = std::atoll(PQgetvalue(res, 0, 0));
@@ -142,23 +183,12 @@ int LockStorage(const std::string& root) {
 }
 
 int RunUp(const UpFlags& f) {
-  auto def = UpPipeline(f);
-  if (!def.ok()) {
-    spdlog::error("{}", Message(def.status()));
+  auto listed = UpPipelines(f);
+  if (!listed.ok()) {
+    spdlog::error("{}", Message(listed.status()));
     return 2;
   }
-  // Passed to every child, so they run the same definition.
-  std::vector<std::string> with_pipeline;
-  std::string topic = "devices", dataset = "devices";
-  if (def->has_value()) {
-    with_pipeline = {"--pipeline", (*def)->file};
-    topic = (*def)->source.topic;
-    dataset = (*def)->lake.dataset.empty() ? dataset : (*def)->lake.dataset;
-  }
-  auto plus = [&](std::vector<std::string> args) {
-    args.insert(args.end(), with_pipeline.begin(), with_pipeline.end());
-    return args;
-  };
+  const std::vector<UpPipeline>& pipelines = *listed;
   std::error_code ec;
   fs::create_directories(f.storage + "/logs", ec);
   if (ec) {
@@ -222,20 +252,25 @@ int RunUp(const UpFlags& f) {
     return shutdown(1);
   }
   // The telecom tables always (the dashboard's health panel reads them), named by a telecom
-  // definition when one is given; then the definition's own objects and catalog rows.
-  const bool telecom = !def->has_value() || CheckTelecomShape(**def, "up").ok();
-  if (auto st =
-          postgres::Provision(conn->get(), def->has_value() && telecom ? TelecomTables(**def)
-                                                                       : postgres::SchemaOptions{});
-      !st.ok()) {
+  // definition when one is given; then each definition's own objects and catalog rows.
+  postgres::SchemaOptions telecom_tables;
+  for (const UpPipeline& p : pipelines) {
+    if (p.telecom && p.def) telecom_tables = TelecomTables(*p.def);
+  }
+  if (auto st = postgres::Provision(conn->get(), telecom_tables); !st.ok()) {
     spdlog::error("{}", Message(st));
     return shutdown(1);
   }
-  if (def->has_value()) {
-    if (auto st = postgres::ProvisionPipeline(conn->get(), **def); !st.ok()) {
+  for (const UpPipeline& p : pipelines) {
+    if (!p.def) continue;
+    if (auto st = postgres::ProvisionPipeline(conn->get(), *p.def); !st.ok()) {
       spdlog::error("{}", Message(st));
       return shutdown(1);
     }
+  }
+  std::vector<std::string> topics;
+  for (const UpPipeline& p : pipelines) {
+    if (std::find(topics.begin(), topics.end(), p.topic) == topics.end()) topics.push_back(p.topic);
   }
 
   std::string brokers = f.brokers;
@@ -243,7 +278,12 @@ int RunUp(const UpFlags& f) {
   if (brokers.empty()) {
     std::string out = logs + "/broker.log";
     fs::remove(out, ec);
-    auto pid = start("broker", {"broker", "--listen", "127.0.0.1:0", "--topic", topic});
+    std::vector<std::string> args = {"broker", "--listen", "127.0.0.1:0"};
+    for (const std::string& t : topics) {
+      args.push_back("--topic");
+      args.push_back(t);
+    }
+    auto pid = start("broker", args);
     if (!pid.ok()) return shutdown(1);
     auto addr = WaitForLine(out, "broker: listening on ", *pid, std::chrono::seconds(60));
     if (!addr.ok()) {
@@ -259,41 +299,62 @@ int RunUp(const UpFlags& f) {
                                                 .count());
   }
 
-  // The telecom devices, the production line's simulator, or none (other definitions).
-  const bool simulated = telecom || (*def)->name == "production_line";
-  std::vector<std::string> sim =
-      telecom ? plus({"simulate", "--brokers", brokers, "--antennas", std::to_string(f.antennas),
-                      "--devices", std::to_string(f.devices), "--speedup",
-                      fmt::format("{}", f.speedup)})
-              : plus({"simulate", "--brokers", brokers, "--speedup", fmt::format("{}", f.speedup)});
-  if (f.rate > 0) {
-    sim.push_back("--rate");
-    sim.push_back(fmt::format("{}", f.rate));
-  }
-  if (f.brokers.empty()) {
-    // The embedded broker (librdkafka's mock) walks a partition's message sets one by one on
-    // every fetch, so its CPU grows with the sets it holds: at demo rates 10 ms batches are a
-    // message or two each and after ~15 minutes it used 85 % of a core and fell behind. Batches
-    // of 250 ms keep it small; the latency they add is far below the speed layer's flush.
-    sim.push_back("-X");
-    sim.push_back("linger.ms=250");
-  }
+  // Per pipeline: its speed layer, in its own consumer group when several run, and its simulator
+  // (the telecom devices, the production line's; none for other definitions). One simulator
+  // per topic.
   // Hours close every 3600/speedup seconds; roll lake files at least that often.
   auto roll = std::chrono::seconds(
       std::max<int64_t>(10, static_cast<int64_t>(300 / std::max(1.0, f.speedup))));
-  bool ok = start("speed", plus({"speed", "--brokers", brokers, "--pg", pg, "--storage", root,
-                                 "--group", group, "--lake-roll-interval", FormatDuration(roll)}))
-                .ok() &&
-            (!simulated || start("simulate", sim).ok());
-  if (!simulated) {
-    spdlog::info("up: no simulator for pipeline {}: produce to topic {} yourself", (*def)->name,
-                 topic);
+  std::string groups;  // PostgreSQL text[] literal of every group, for the status line
+  std::vector<std::string> simulated_topics;
+  bool ok = true;
+  for (const UpPipeline& p : pipelines) {
+    const std::string p_group = group + p.suffix;
+    groups += (groups.empty() ? "" : ",") + p_group;
+    ok = ok && start("speed" + p.suffix,
+                     p.With({"speed", "--brokers", brokers, "--pg", pg, "--storage", root,
+                             "--group", p_group, "--lake-roll-interval", FormatDuration(roll)}))
+                   .ok();
+    const bool simulated = p.telecom || p.name == "production_line";
+    if (!simulated) {
+      spdlog::info("up: no simulator for pipeline {}: produce to topic {} yourself", p.name,
+                   p.topic);
+      continue;
+    }
+    if (std::find(simulated_topics.begin(), simulated_topics.end(), p.topic) !=
+        simulated_topics.end()) {
+      continue;
+    }
+    simulated_topics.push_back(p.topic);
+    std::vector<std::string> sim =
+        p.telecom
+            ? p.With({"simulate", "--brokers", brokers, "--antennas", std::to_string(f.antennas),
+                      "--devices", std::to_string(f.devices), "--speedup",
+                      fmt::format("{}", f.speedup)})
+            : p.With({"simulate", "--brokers", brokers, "--speedup", fmt::format("{}", f.speedup)});
+    if (f.rate > 0) {
+      sim.push_back("--rate");
+      sim.push_back(fmt::format("{}", f.rate));
+    }
+    if (f.brokers.empty()) {
+      // The embedded broker (librdkafka's mock) walks a partition's message sets one by one on
+      // every fetch, so its CPU grows with the sets it holds: at demo rates 10 ms batches are a
+      // message or two each and after ~15 minutes it used 85 % of a core and fell behind.
+      // Batches of 250 ms keep it small; the latency they add is far below the speed layer's
+      // flush.
+      sim.push_back("-X");
+      sim.push_back("linger.ms=250");
+    }
+    ok = ok && start("simulate" + p.suffix, sim).ok();
   }
+  groups = "{" + groups + "}";
   std::string dashboard = "(no dashboard in this build)";
   if (ok) {
     std::string out = logs + "/serve.log";
     fs::remove(out, ec);
-    auto pid = start("serve", plus({"serve", "--pg", pg, "--listen", f.listen}));
+    std::vector<std::string> args = {"serve", "--pg", pg, "--listen", f.listen};
+    for (const UpPipeline& p : pipelines) args = p.With(args);
+    auto pid = start("serve", args);
     if (pid.ok()) {
       auto url = WaitForLine(out, "serve: listening on ", *pid, std::chrono::seconds(30));
       if (url.ok()) {
@@ -306,23 +367,33 @@ int RunUp(const UpFlags& f) {
   }
   if (!ok) return shutdown(1);
 
+  std::string names, datasets;
+  for (const UpPipeline& p : pipelines) {
+    names += (names.empty() ? "" : ", ") + p.name;
+    datasets += (datasets.empty() ? "" : ", ") + root + "/" + p.dataset;
+  }
   std::printf(
       "Lambdaflow is up.\n"
       "  dashboard:   %s\n"
+      "  pipelines:   %s\n"
       "  PostgreSQL:  %s\n"
-      "  broker:      %s (topic %s)\n"
-      "  lake:        %s/%s\n"
+      "  broker:      %s (topic%s %s)\n"
+      "  lake:        %s\n"
       "  logs:        %s\n"
       "Ctrl-C stops everything.\n",
-      dashboard.c_str(), target->secrets.empty() ? pg.c_str() : target->display.c_str(),
-      brokers.c_str(), topic.c_str(), root.c_str(), dataset.c_str(), logs.c_str());
+      dashboard.c_str(), names.c_str(),
+      target->secrets.empty() ? pg.c_str() : target->display.c_str(), brokers.c_str(),
+      topics.size() > 1 ? "s" : "", fmt::format("{}", fmt::join(topics, ", ")).c_str(),
+      datasets.c_str(), logs.c_str());
   std::fflush(stdout);
 
   const bool tty = isatty(STDOUT_FILENO);
   int64_t last_events = 0;
   auto last_at = std::chrono::steady_clock::now();
   auto next_batch = std::chrono::steady_clock::now() + *speed_every;
+  // One batch process at a time, the pipelines in turn.
   pid_t batch_pid = 0;
+  size_t batch_next = 0;
   while (!ShutdownRequested()) {
     SleepUnlessShutdown(std::chrono::seconds(tty ? 2 : 10));
     if (ShutdownRequested()) break;
@@ -345,13 +416,15 @@ int RunUp(const UpFlags& f) {
     if (exit_code) break;
     if (batch_pid != 0 && ExitedStatus(batch_pid) >= 0) batch_pid = 0;
     if (batch_pid == 0 && std::chrono::steady_clock::now() >= next_batch) {
-      // Every hour that closed (or that late data reopened) gets its batch run.
-      auto pid = Spawn(plus({self, "batch", "--storage", root, "--pg", pg, "--pending"}),
-                       logs + "/batch.log");
+      // Every unit (hour, day) that closed, or that late data reopened, gets its batch run.
+      const UpPipeline& p = pipelines[batch_next];
+      auto pid = Spawn(p.With({self, "batch", "--storage", root, "--pg", pg, "--pending"}),
+                       logs + "/batch" + p.suffix + ".log");
       if (pid.ok()) batch_pid = *pid;
-      next_batch = std::chrono::steady_clock::now() + *speed_every;
+      batch_next = (batch_next + 1) % pipelines.size();
+      if (batch_next == 0) next_batch = std::chrono::steady_clock::now() + *speed_every;
     }
-    std::string line = StatusLine(conn->get(), group, &last_events, &last_at);
+    std::string line = StatusLine(conn->get(), groups, &last_events, &last_at);
     if (tty) {
       std::printf("\r\033[K%s", line.c_str());
     } else {
@@ -394,8 +467,9 @@ void AddUpCommand(CLI::App& app, Runner* run) {
                   "how often to run the batch layer for pending hours")
       ->capture_default_str();
   cmd->add_option("--pipeline", f->pipelines,
-                  "pipeline definition (YAML) to run; default: the telecom pipeline "
-                  "(pipelines/telecom.yaml)");
+                  "pipeline definition (YAML) to run, repeatable (e.g. pipelines/telecom.yaml "
+                  "and pipelines/production_line.yaml side by side); default: the telecom "
+                  "pipeline");
   cmd->callback([run, f] { *run = [f] { return RunUp(*f); }; });
 }
 

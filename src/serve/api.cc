@@ -394,11 +394,18 @@ absl::StatusOr<std::string> Api::Pipelines(const Params& p) {
 }
 
 absl::StatusOr<std::string> Api::Metric(const Params& p) {
-  LF_RETURN_IF_ERROR(CheckAllowed(p, {"pipeline", "metric", "limit"}));
+  LF_RETURN_IF_ERROR(CheckAllowed(p, {"pipeline", "metric", "limit", "layer"}));
   auto pipeline = Get(p, "pipeline");
   auto metric = Get(p, "metric");
   if (!pipeline || !metric) return InvalidArgument("serve: pipeline and metric are required");
   LF_ASSIGN_OR_RETURN(int limit, ParseInt(p, "limit", 1, 5000, 500));
+  // layer=speed (the default): the speed table or derived view; layer=lambda: the metric's
+  // <metric>_lambda view, batch rows where the batch ran and speed rows elsewhere.
+  const std::string layer = Get(p, "layer").value_or("speed");
+  if (layer != "speed" && layer != "lambda") {
+    return InvalidArgument("serve: layer must be speed or lambda, not '{}'", layer);
+  }
+  const bool lambda = layer == "lambda";
   // The catalog names the table and its columns; they are checked as identifiers again here, as
   // anything read from the database is.
   std::string table, layout;
@@ -411,14 +418,14 @@ absl::StatusOr<std::string> Api::Metric(const Params& p) {
             conn,
             "SELECT m.table_name, m.layout, m.window_s, array_to_json(m.group_by)::text, "
             "p.lateness_ms FROM lf_metrics m JOIN lf_pipelines p ON p.name = "
-            "m.pipeline WHERE m.pipeline = $1 AND m.name = $2 AND m.kind IN "
-            "('metric', 'derived')",
-            {pipeline->c_str(), metric->c_str()}, "serve: metric catalog"));
+            "m.pipeline WHERE m.pipeline = $1 AND m.name = $2 AND (CASE WHEN $3 THEN m.kind = "
+            "'batch' ELSE m.kind IN ('metric', 'derived') END)",
+            {pipeline->c_str(), metric->c_str(), lambda ? "t" : "f"}, "serve: metric catalog"));
     if (PQntuples(r.get()) == 0) {
-      return NotFound("serve: no metric '{}' in pipeline '{}' (see /api/pipelines)", *metric,
-                      *pipeline);
+      return NotFound("serve: no {} '{}' in pipeline '{}' (see /api/pipelines)",
+                      lambda ? "batch metric" : "metric", *metric, *pipeline);
     }
-    table = PQgetvalue(r.get(), 0, 0);
+    table = lambda ? *metric + "_lambda" : std::string(PQgetvalue(r.get(), 0, 0));
     layout = PQgetvalue(r.get(), 0, 1);
     window_s = std::stoll(PQgetvalue(r.get(), 0, 2));
     std::string g = PQgetvalue(r.get(), 0, 3);  // ["a","b"]
@@ -444,14 +451,16 @@ absl::StatusOr<std::string> Api::Metric(const Params& p) {
   const std::string sql = fmt::format(
       "WITH wm AS (SELECT min(max_event_time_s) - $2::bigint AS s FROM lf_offsets WHERE sink = "
       "'pg:' || $1 AND max_event_time_s IS NOT NULL), "
-      "r AS (SELECT t.window_start, json_build_array({groups}) AS g, t.value FROM {table} t "
-      "ORDER BY t.window_start DESC LIMIT $4::int) "
+      "r AS (SELECT t.window_start, json_build_array({groups}) AS g, t.value, {layer} AS layer "
+      "FROM {table} t ORDER BY t.window_start DESC LIMIT $4::int) "
       "SELECT json_build_object('pipeline', $1::text, 'metric', $5::text, 'window_seconds', "
       "$3::bigint, 'group_by', $6::json, 'watermark', (SELECT {wm_iso} FROM wm), 'rows', "
       "coalesce((SELECT json_agg(json_build_object('t', {t_iso}, 'group', r.g, 'value', r.value, "
-      "'open', coalesce(extract(epoch FROM r.window_start)::bigint + $3::bigint > (SELECT s FROM "
+      "'layer', r.layer, 'open', coalesce(extract(epoch FROM r.window_start)::bigint + $3::bigint "
+      "> (SELECT s FROM "
       "wm), true)) ORDER BY r.window_start, r.g::text) FROM r), '[]'::json))::text",
       fmt::arg("groups", group_json), fmt::arg("table", quoted),
+      fmt::arg("layer", lambda ? "t.layer" : "'speed'::text"),
       fmt::arg("wm_iso", Iso("to_timestamp(s) AT TIME ZONE 'UTC'")),
       fmt::arg("t_iso", Iso("r.window_start")));
   std::string groups_json = "[";

@@ -46,8 +46,10 @@ class Api {
   // /api/pipelines: the provisioned pipelines and their metrics (the lf_pipelines / lf_metrics
   // catalog); an empty list before any `provision --pipeline`.
   absl::StatusOr<std::string> Pipelines(const Params& p);
-  // /api/metric?pipeline=P&metric=M[&limit=N]: the newest N (default 500) rows of a wide-layout
-  // metric or derived view from the catalog, with its group values and an open mark per window.
+  // /api/metric?pipeline=P&metric=M[&limit=N][&layer=speed|lambda]: the newest N (default 500)
+  // rows of a wide-layout metric or derived view from the catalog, with its group values and an
+  // open mark per window; layer=lambda reads a batch metric's <metric>_lambda view instead, each
+  // row saying which layer it came from.
   absl::StatusOr<std::string> Metric(const Params& p);
   // /metrics in Prometheus text format.
   absl::StatusOr<std::string> Metrics();

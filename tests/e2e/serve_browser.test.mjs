@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { Scope, ARTIFACTS_DIR, query, waitFor } from '../lib/harness.mjs';
+import { Scope, ARTIFACTS_DIR, query, waitFor, produceRaw } from '../lib/harness.mjs';
 import { startServe } from '../lib/serve.mjs';
+import { inkPerChart, overflows } from '../lib/browser.mjs';
 
 const CHROMIUM = process.env.LF_CHROMIUM ?? '/usr/bin/chromium';
 const scope = new Scope('serve_browser');
@@ -18,9 +19,9 @@ after(() => scope.cleanup());
 afterEach((t) => scope.noteResult(t));
 const s = {};
 
-async function runPipeline(events, start, seed) {
+async function runPipeline(events, start, seed, devices = 20) {
   const sim = await scope.run(['simulate', '--brokers', s.broker.brokers, '--events', String(events), '--start', start,
-    '--seed', String(seed)], { timeoutMs: 120000 });
+    '--seed', String(seed), '--devices', String(devices)], { timeoutMs: 120000 });
   assert.equal(sim.code, 0, sim.stderr);
   const speed = await scope.run(['speed', '--brokers', s.broker.brokers, '--pg', s.pg.uri, '--exit-when-idle', '3s'],
     { timeoutMs: 180000 });
@@ -40,6 +41,19 @@ async function expected() {
   };
 }
 
+// Independent of the page's code: a byte count with three significant digits and a decimal unit,
+// and an exact count with thousands separators (from the digits, so past 2^53 too).
+function compactBytes(digits) {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  const e = Math.min(Math.floor((digits.length - 1) / 3), units.length - 1);
+  if (e === 0) return `${digits} B`;
+  const v = Number(`${digits.slice(0, digits.length - 3 * e)}.${digits.slice(digits.length - 3 * e)}`);
+  let text = v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  if (Number(text) >= 1000) return `1.00 ${units[e + 1]}`;
+  return `${text} ${units[e]}`;
+}
+const fmtExact = (digits) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 const shown = (page) => page.evaluate(() => {
   const v = (id) => document.getElementById(id);
   return {
@@ -56,17 +70,6 @@ const shown = (page) => page.evaluate(() => {
     sse: Number(document.body.dataset.events ?? 0),
   };
 });
-
-// Pixels drawn on each chart's canvas (an empty chart stays transparent).
-const inkPerChart = (page) => page.evaluate(() => Object.fromEntries(
-  [...document.querySelectorAll('.chart')].map((div) => {
-    const c = div.querySelector('canvas');
-    if (!c) return [div.id, 0];
-    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n += 1;
-    return [div.id, n];
-  })));
 
 before(async () => {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} missing: run scripts/install-deps.sh (Debian package chromium)`);
@@ -102,10 +105,12 @@ test('the dashboard renders every chart and shows the SQL totals', { timeout: 60
   const got = await shown(page);
   assert.equal(got.antennaId, want.antennas[0].id);
   assert.equal(got.antennaTotal, want.antennas[0].total);
-  assert.equal(got.antennaText.replace(/\D/g, ''), want.antennas[0].total, 'the visible text, not only the attribute');
+  assert.equal(await page.getAttribute('#busiest-antenna-total', 'title'), `${fmtExact(want.antennas[0].total)} bytes`,
+    'the exact figure on hover');
+  assert.equal(got.antennaText, compactBytes(want.antennas[0].total), 'the visible text, not only the attribute');
   assert.equal(got.userName, `${want.users[0].name} · ${want.users[0].email}`);
   assert.equal(got.userTotal, want.users[0].total);
-  assert.equal(got.userText.replace(/\D/g, ''), want.users[0].total);
+  assert.equal(got.userText, compactBytes(want.users[0].total));
   assert.equal(got.appName, want.apps[0].id);
   assert.equal(got.appTotal, want.apps[0].total);
   assert.deepEqual(got.users, want.users.slice(0, 10).map((u) => [u.name, u.email, u.total]));
@@ -162,4 +167,59 @@ test('readable on a phone: no horizontal scrolling, charts still drawn', { timeo
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'dashboard-phone.png'), fullPage: true });
   await page.close();
+});
+
+// An independent run broke the page with 400 devices (380 without user_metadata) and one event of
+// 9 007 199 254 740 993 bytes: figures overflowed their cards, axis labels were cut, UUIDs wrapped
+// over four lines and the quota table squeezed its user column to a letter per line.
+test('survives real data: 400 devices, 380 of them unknown, and a total past 2^53', { timeout: 240000 }, async () => {
+  const summary = await runPipeline(20000, '2026-11-22T10:00:00Z', 5, 400);
+  assert.equal(summary.events, 20000);
+  const huge = '9007199254740993';
+  const who = '7f3c2a9e-1b4d-4e8f-9a6b-2c5d8e1f0a37';
+  const antenna = 'c0ffee00-0000-4000-8000-00000000a9e5';
+  await produceRaw(s.broker.brokers, 'devices', 0, [JSON.stringify({ bytes: 1, timestamp: Date.parse('2026-11-22T10:10:00Z') / 1000, app: 'SKYPE', id: who,
+    antenna_id: antenna }).replace('"bytes":1', `"bytes":${huge}`)]);
+  const speed = await scope.run(['speed', '--brokers', s.broker.brokers, '--pg', s.pg.uri, '--exit-when-idle', '3s'],
+    { timeoutMs: 180000 });
+  assert.equal(speed.code, 0, speed.stderr);
+  const want = await expected();
+  assert.equal(want.antennas[0].id, antenna);
+  assert.ok(BigInt(want.antennas[0].total) > BigInt(Number.MAX_SAFE_INTEGER), want.antennas[0].total);
+  const unknown = await query(s.pg.uri, `SELECT count(DISTINCT id)::int AS n FROM bytes WHERE type = 'user_bytes_total'
+    AND id NOT IN (SELECT id FROM user_metadata)`);
+  assert.ok(unknown[0].n >= 380, `${unknown[0].n} devices without metadata`);
+
+  for (const [width, height, file] of [[1400, 1000, 'dashboard-real-data.png'], [390, 844, 'dashboard-real-data-phone.png']]) {
+    const page = await s.browser.newPage({ viewport: { width, height }, ...(width < 500 ? { isMobile: true, hasTouch: true } : {}) });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(s.serve.url + '/');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    const got = await shown(page);
+    // Exact past 2^53: the attribute and the hover text carry every digit.
+    assert.equal(got.antennaTotal, want.antennas[0].total);
+    assert.equal(got.antennaText, compactBytes(want.antennas[0].total));
+    assert.equal(await page.getAttribute('#busiest-antenna-total', 'title'), `${fmtExact(want.antennas[0].total)} bytes`);
+    assert.equal(got.userTotal, want.users[0].total);
+    // Unknown users by a shortened id, the full one on hover.
+    const users = await page.evaluate(() => [...document.querySelectorAll('#table-users tbody tr')].map((tr) =>
+      [tr.children[1].textContent, tr.children[1].title]));
+    assert.equal(users[0][1], who);
+    for (const [text, title] of users) {
+      assert.ok(text.length <= 16, `user cell "${text}" is not shortened`);
+      assert.ok(title.length >= text.length);
+    }
+    // The axis labels of the largest value are short (the chart's own formatter at the maximum).
+    const label = await page.evaluate((v) => window.lambdaflow.charts['chart-windows'].getOption().yAxis[0].axisLabel.formatter(v),
+      Number(want.antennas[0].total));
+    assert.equal(label, compactBytes(want.antennas[0].total));
+    assert.deepEqual(await overflows(page), [], `at ${width} px`);
+    const ink = await inkPerChart(page);
+    assert.ok(ink['chart-windows'] > 500);
+    assert.deepEqual(errors, []);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, file), fullPage: true });
+    await page.close();
+  }
 });

@@ -1,58 +1,9 @@
 // Lambdaflow dashboard: reads the JSON API, draws with Apache ECharts, and refreshes in place
 // when the server pushes an event (Server-Sent Events at /api/events). No reload, no CDN.
-import * as echarts from 'echarts/core';
-import { LineChart, BarChart } from 'echarts/charts';
 import {
-  GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, MarkAreaComponent,
-} from 'echarts/components';
-import { CanvasRenderer } from 'echarts/renderers';
-
-echarts.use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent,
-  MarkAreaComponent, CanvasRenderer]);
-
-const $ = (id) => document.getElementById(id);
-const fmtInt = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US'));
-const pad = (n) => String(n).padStart(2, '0');
-const utc = (ms, withDate = true) => {
-  const d = new Date(ms);
-  const hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-  return withDate ? `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${hm}` : hm;
-};
-const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const shortId = (id) => (id && id.length > 13 && /^[0-9a-f-]{36}$/i.test(id) ? `${id.slice(0, 8)}…${id.slice(-4)}` : id);
-const el = (tag, text, cls) => {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-};
-const HOUR = 3600e3;
-const DAY = 24 * HOUR;
-
-const charts = {};
-function chart(id) {
-  if (!charts[id]) {
-    charts[id] = echarts.init($(id), null, { renderer: 'canvas' });
-    new ResizeObserver(() => charts[id].resize()).observe($(id));
-  }
-  return charts[id];
-}
-const timeAxis = {
-  type: 'time',
-  axisLabel: { formatter: (v) => utc(v, false), hideOverlap: true },
-};
-const valueAxis = {
-  type: 'value',
-  axisLabel: { formatter: (v) => (v >= 1e9 ? `${v / 1e9} G` : v >= 1e6 ? `${v / 1e6} M` : v >= 1e3 ? `${v / 1e3} k` : v) },
-};
-
-async function api(path, params = {}) {
-  const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== ''));
-  const res = await fetch(`/api/${path}${q.toString() ? '?' + q : ''}`, { cache: 'no-store' });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${path}: ${body.error ?? res.status}`);
-  return body;
-}
+  $, el, api, chart, fillTable, drawLines, drawBars, fmtInt, fmtBytes, exact, valueAxis, utc, utcDay, iso, shortId, HOUR, DAY,
+} from './common.js';
+import { drawPipelinePage } from './pipeline_page.js';
 
 // ---- the range: relative to the newest window of data (simulated data may lie in the past)
 let health = null;
@@ -73,90 +24,33 @@ function currentRange() {
 // ---- views
 function drawWindows(w, kind) {
   const byId = new Map();
-  let firstOpen = null;
   for (const r of w.rows) {
-    const t = Date.parse(r.t);
-    if (!byId.has(r.id)) byId.set(r.id, { name: r.name ?? r.id, points: [] });
-    byId.get(r.id).points.push({ value: [t, r.value], open: r.open });
-    if (r.open && (firstOpen === null || t < firstOpen)) firstOpen = t;
-  }
-  const series = [...byId.entries()].map(([id, s], i) => ({
-    id,
-    name: kind === 'user_bytes_total' ? s.name : shortId(id),
-    type: 'line',
-    showSymbol: true,
-    symbolSize: (v, p) => (p.data.open ? 7 : 3),
-    data: s.points.map((p) => ({
-      value: p.value,
-      open: p.open,
-      symbol: p.open ? 'emptyCircle' : 'circle',
-    })),
-    markArea: i === 0 && firstOpen !== null ? {
-      silent: true,
-      itemStyle: { color: 'rgba(245,159,0,0.12)' },
-      label: { show: true, position: 'insideTop', color: '#a84300', formatter: 'open' },
-      data: [[{ xAxis: firstOpen }, { xAxis: Date.parse(w.to) }]],
-    } : undefined,
-  }));
-  chart('chart-windows').setOption({
-    animation: false,
-    grid: { left: 56, right: 16, top: 36, bottom: 56 },
-    legend: { type: 'scroll', top: 0 },
-    tooltip: {
-      trigger: 'axis',
-      formatter: (ps) => `${utc(ps[0].value[0])} UTC<br>` + ps.map((p) =>
-        `${p.marker}${p.seriesName}: ${fmtInt(p.value[1])}${p.data.open ? ' (open)' : ''}`).join('<br>'),
-    },
-    xAxis: { ...timeAxis, min: Date.parse(w.from), max: Date.parse(w.to) },
-    yAxis: valueAxis,
-    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 8 }],
-    series,
-  }, { replaceMerge: ['series'] });
-}
-
-function fillTable(id, rows) {
-  const body = $(id).querySelector('tbody');
-  body.replaceChildren(...rows.map((cells) => {
-    const tr = el('tr');
-    for (const c of cells) {
-      if (c instanceof Node) {
-        const td = el('td');
-        td.append(c);
-        tr.append(td);
-      } else if (typeof c === 'object' && c !== null) {
-        const td = el('td', c.text, c.cls);
-        if (c.value !== undefined) td.dataset.value = String(c.value);
-        if (c.title) td.title = c.title;
-        tr.append(td);
-      } else tr.append(el('td', c));
+    if (!byId.has(r.id)) {
+      byId.set(r.id, { id: r.id, name: kind === 'user_bytes_total' && r.name ? r.name : shortId(r.id), points: [] });
     }
-    return tr;
-  }));
-}
-
-function drawBars(id, rows, label) {
-  const top = rows.slice(0, 10).reverse();
-  chart(id).setOption({
-    animation: false,
-    grid: { left: 8, right: 16, top: 8, bottom: 24, containLabel: true },
-    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: fmtInt },
-    xAxis: valueAxis,
-    yAxis: { type: 'category', data: top.map(label), axisLabel: { width: 110, overflow: 'truncate' } },
-    series: [{ type: 'bar', data: top.map((r) => r.total), itemStyle: { color: '#2f6fdf' } }],
+    byId.get(r.id).points.push({ t: Date.parse(r.t), value: r.value, open: r.open });
+  }
+  drawLines('chart-windows', [...byId.values()], {
+    from: Date.parse(w.from), to: Date.parse(w.to), fmt: fmtBytes, valueName: 'bytes',
   });
 }
 
+const bytesCell = (v, suffix = '') => ({ text: fmtBytes(v) + suffix, cls: 'num', value: v, title: exact(v, 'bytes') });
+
 function drawTop(users, apps, antennas) {
   const layerTag = (r) => (r.layers?.includes('batch') ? ' (batch)' : '');
-  drawBars('chart-users', users.rows, (r) => r.name ?? shortId(r.id));
+  const bar = (label) => (r) => ({ label: label(r), title: r.name ? `${r.name} (${r.id})` : r.id, value: r.total });
+  drawBars('chart-users', users.rows.map(bar((r) => r.name ?? shortId(r.id))), { fmt: fmtBytes, unit: 'bytes' });
   fillTable('table-users', users.rows.map((r, i) => [
-    String(i + 1), { text: r.name ?? r.id, title: r.id }, r.email ?? '',
-    { text: fmtInt(r.total) + layerTag(r), cls: 'num', value: r.total },
+    String(i + 1), { text: r.name ?? shortId(r.id), title: r.id, cls: 'ellipsis' },
+    { text: r.email ?? '', title: r.email ?? undefined, cls: 'ellipsis' }, bytesCell(r.total, layerTag(r)),
   ]));
-  drawBars('chart-apps', apps.rows, (r) => r.id);
-  fillTable('table-apps', apps.rows.map((r, i) => [String(i + 1), r.id, { text: fmtInt(r.total), cls: 'num', value: r.total }]));
+  drawBars('chart-apps', apps.rows.map(bar((r) => shortId(r.id))), { fmt: fmtBytes, unit: 'bytes' });
+  fillTable('table-apps', apps.rows.map((r, i) => [String(i + 1), { text: shortId(r.id), title: r.id, cls: 'ellipsis' },
+    bytesCell(r.total)]));
   const kpi = (prefix, row, name) => {
-    $(`${prefix}-total`).textContent = row ? fmtInt(row.total) : '–';
+    $(`${prefix}-total`).textContent = row ? fmtBytes(row.total) : '–';
+    $(`${prefix}-total`).title = row ? exact(row.total, 'bytes') : '';
     $(`${prefix}-total`).dataset.value = row ? String(row.total) : '';
     $(name).textContent = row ? (row.name ? `${row.name} · ${row.email}` : row.id) : 'no data in range';
     $(name).title = row?.id ?? '';
@@ -182,8 +76,8 @@ function drawQuota(q) {
     return s;
   };
   fillTable('table-quota', q.rows.slice(0, 200).map((r) => [
-    { text: utc(Date.parse(r.t)).slice(5), cls: 'nowrap' }, { text: r.name ?? r.email, title: r.email },
-    { text: fmtInt(r.usage), cls: 'num', value: r.usage }, { text: fmtInt(r.quota), cls: 'num' }, tag(r),
+    { text: utc(Date.parse(r.t)).slice(5), cls: 'nowrap' }, { text: r.name ?? r.email, title: r.email, cls: 'ellipsis' },
+    bytesCell(r.usage), bytesCell(r.quota), tag(r),
   ]));
   if (q.rows.length === 0) fillTable('table-quota', [['no user over quota in this range', '', '', '', '']]);
 }
@@ -196,15 +90,15 @@ function drawRecon(rec) {
     : 'The batch layer has not produced results for this range yet: hours are served by the speed layer.';
   chart('chart-recon').setOption({
     animation: false,
-    grid: { left: 56, right: 16, top: 30, bottom: 28 },
+    grid: { left: 8, right: 16, top: 30, bottom: 8, containLabel: true },
     legend: { top: 0 },
-    tooltip: { trigger: 'axis', valueFormatter: fmtInt },
+    tooltip: { trigger: 'axis', confine: true, valueFormatter: (v) => `${fmtBytes(v)} (${exact(v, 'bytes')})` },
     xAxis: { type: 'category', data: hours.map((h) => utc(Date.parse(h.t))) },
-    yAxis: valueAxis,
+    yAxis: valueAxis(fmtBytes),
     series: [
       { name: 'speed (5-min roll-up)', type: 'bar', data: hours.map((h) => h.speed), itemStyle: { color: '#f59f00' } },
       { name: 'batch (exact)', type: 'bar', data: hours.map((h) => h.batch), itemStyle: { color: '#2f6fdf' } },
-    ],
+    ].map((x) => ({ ...x, data: x.data.map((v) => (v === null ? null : Number(v))) })),
   });
 }
 
@@ -213,9 +107,11 @@ function drawHealth(h) {
   $('events-rate').textContent = h.events_per_second === null ? '–' : h.events_per_second.toFixed(1);
   $('events-total').textContent = `${fmtInt(t.events)} events in total`;
   $('events-total').dataset.value = String(t.events);
-  $('watermark').textContent = h.watermark ? utc(Date.parse(h.watermark)) : '–';
-  $('commit-age').textContent = h.last_commit_age_seconds === null ? 'no commit yet'
-    : `last commit ${Math.round(h.last_commit_age_seconds)} s ago`;
+  // The time large, the day and the last commit below: a full date does not fit a phone's card.
+  $('watermark').textContent = h.watermark ? utc(Date.parse(h.watermark), false) : '–';
+  $('watermark').title = h.watermark ? `${utc(Date.parse(h.watermark))} UTC` : '';
+  $('commit-age').textContent = `${h.watermark ? `${utcDay(Date.parse(h.watermark))} · ` : ''}${h.last_commit_age_seconds === null
+    ? 'no commit yet' : `last commit ${Math.round(h.last_commit_age_seconds)} s ago`}`;
   const items = [
     ['events', fmtInt(t.events), false, 'health-events', t.events],
     ['events/s (last min)', h.events_per_second === null ? '–' : h.events_per_second.toFixed(1)],
@@ -269,58 +165,32 @@ function updateFilterOptions(rows, kind) {
   sel.value = wanted.includes(keep) ? keep : '';
 }
 
-// ---- pipelines from definitions (the catalog): the newest window of each metric per group
-const fmtWindow = (s) => (s % 86400 === 0 ? `${s / 86400}d` : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
-const fmtValue = (v) => (v === null || v === undefined ? '–' : Number.isInteger(v) ? fmtInt(v) : Number(v).toFixed(2));
-
-function metricBlock(m, data) {
-  const box = el('div', null, 'metric');
-  box.dataset.metric = m.name;
-  const what = m.kind === 'derived' ? m.expr : m.aggregate;
-  box.append(el('h4', `${m.name} · ${what} · ${fmtWindow(m.window_s)}${m.group_by.length ? ` by ${m.group_by.join(', ')}` : ''}`));
-  // Rows come oldest first: the last one of each group is its newest window.
-  const latest = new Map();
-  for (const r of data.rows) latest.set(JSON.stringify(r.group), r);
-  const table = el('table');
-  const head = el('tr');
-  for (const g of m.group_by) head.append(el('th', g));
-  head.append(el('th', 'window (UTC)'), el('th', 'value', 'num'), el('th', ''));
-  const thead = el('thead');
-  thead.append(head);
-  const body = el('tbody');
-  const rows = [...latest.values()].sort((a, b) => String(a.group).localeCompare(String(b.group)));
-  for (const r of rows) {
-    const tr = el('tr');
-    for (const g of r.group) tr.append(el('td', g ?? '–'));
-    tr.append(el('td', utc(Date.parse(r.t)), 'nowrap'));
-    const td = el('td', fmtValue(r.value), 'num');
-    td.dataset.value = String(r.value);
-    td.title = String(r.value);
-    tr.append(td, r.open ? el('td', 'open', 'tag open') : el('td', ''));
-    body.append(tr);
-  }
-  if (!rows.length) body.append(el('tr', 'no data yet'));
-  table.append(thead, body);
-  box.append(table);
-  return box;
-}
-
-async function drawPipelines() {
-  const list = (await api('pipelines')).filter((p) => p.layout === 'wide');
-  $('pipelines').hidden = list.length === 0;
-  const blocks = [];
-  for (const p of list) {
-    const block = el('div', null, 'pipeline');
-    block.dataset.pipeline = p.name;
-    const shown = p.metrics.filter((m) => m.kind !== 'batch');
-    block.append(el('h3', `${p.name} · ${p.source === 'kafka' ? `Kafka topic ${p.topic}` : p.topic} · ${shown.length} metrics`));
-    const grid = el('div', null, 'metrics');
-    const data = await Promise.all(shown.map((m) => api('metric', { pipeline: p.name, metric: m.name, limit: 2000 })));
-    shown.forEach((m, i) => grid.append(metricBlock(m, data[i])));
-    block.append(grid);
-    blocks.push(block);
-  }
-  $('pipelines-body').replaceChildren(...blocks);
+// ---- pages: the telecom page, and one per wide-layout pipeline in the catalog (#pipeline=NAME)
+let catalog = [];
+const pageName = () => {
+  const m = /^#pipeline=(.+)$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
+};
+function drawTabs(telecomWindows) {
+  const wide = catalog.filter((p) => p.layout === 'wide');
+  let current = pageName();
+  // Without a choice, the telecom page; unless it has nothing and a pipeline does.
+  if (current === null && location.hash !== '#telecom' && telecomWindows === 0 && wide.length) current = wide[0].name;
+  if (current !== null && !wide.some((p) => p.name === current)) current = null;
+  const tab = (label, href, on, name) => {
+    const a = el('a', label, on ? 'on' : undefined);
+    a.href = href;
+    if (name) a.dataset.pipeline = name;
+    return a;
+  };
+  $('tabs').replaceChildren(tab('Telecom', '#telecom', current === null),
+    ...wide.map((p) => tab(p.name, `#pipeline=${encodeURIComponent(p.name)}`, current === p.name, p.name)));
+  $('tabs').hidden = wide.length === 0;
+  $('page-telecom').hidden = current !== null;
+  $('page-pipeline').hidden = current === null;
+  $('controls').hidden = current !== null;
+  document.body.dataset.page = current === null ? 'telecom' : `pipeline:${current}`;
+  return current === null ? null : wide.find((p) => p.name === current);
 }
 
 // ---- refresh: one at a time; a request arriving meanwhile runs once after it
@@ -334,14 +204,16 @@ async function refresh() {
   }
   running = (async () => {
     try {
-      // Pipelines from definitions first: they do not need the telecom tables, and a failure
-      // there leaves the telecom panels alone.
-      try {
-        await drawPipelines();
-      } catch (e) {
-        console.error(e);
-      }
+      catalog = await api('pipelines');
       health = await api('health');
+      const shownPipeline = drawTabs(Number(health.tables?.bytes ?? 0));
+      if (shownPipeline) {
+        await drawPipelinePage(shownPipeline, $('page-pipeline'));
+        refreshes += 1;
+        document.body.dataset.refreshes = String(refreshes);
+        document.body.dataset.ready = 'true';
+        return;
+      }
       drawHealth(health);
       const r = currentRange();
       const range = { from: iso(r.from), to: iso(r.to) };
@@ -405,6 +277,7 @@ function connect() {
 }
 
 $('controls').addEventListener('submit', (e) => e.preventDefault());
+window.addEventListener('hashchange', () => refresh());
 for (const id of ['range', 'kind', 'filter', 'from', 'to']) {
   $(id).addEventListener('change', () => {
     if (id === 'range') {
