@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   librdkafka-dev libpq-dev libsimdjson-dev libabsl-dev libcli11-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev libyaml-dev libzstd-dev libsnappy-dev zlib1g-dev
+  libcpp-httplib-dev libyaml-dev libzstd-dev libsnappy-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 kcat procps util-linux
   chromium

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   lf::cli::AddBatchCommand(app, &run);
   lf::cli::AddServeCommand(app, &run);
   lf::cli::AddPipelineCommand(app, &run);
+  lf::cli::AddIngestCommand(app, &run);
 
   try {
     app.parse(argc, argv);

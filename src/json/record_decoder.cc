@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/json_text.h"
 #include "common/time.h"
 #include "fmt/format.h"
 #include "json/type_name.h"
@@ -14,31 +15,13 @@ using pipeline::DecodeError;
 using pipeline::FieldType;
 using simdjson::ondemand::json_type;
 
-constexpr int64_t kMinMicros = -62135596800LL * 1'000'000;  // 0001-01-01T00:00:00Z
-constexpr int64_t kMaxMicros = 253402300799LL * 1'000'000;  // 9999-12-31T23:59:59Z
-
-bool Fail(DecodeError* error, DecodeError::Code code, std::string_view field, std::string message) {
-  error->code = code;
-  error->field = std::string(field);
-  error->message = std::move(message);
-  return false;
-}
+constexpr int64_t kMinMicros = pipeline::kMinTimestampMicros;
+constexpr int64_t kMaxMicros = pipeline::kMaxTimestampMicros;
+constexpr auto Fail = pipeline::Refuse;
 
 bool Malformed(DecodeError* error, simdjson::error_code e) {
   return Fail(error, DecodeError::Code::kMalformed, "",
               fmt::format("not valid JSON: {}", simdjson::error_message(e)));
-}
-
-int64_t UnitMicros(pipeline::TimeUnit u) {
-  switch (u) {
-    case pipeline::TimeUnit::kSeconds:
-      return 1'000'000;
-    case pipeline::TimeUnit::kMillis:
-      return 1'000;
-    case pipeline::TimeUnit::kMicros:
-      return 1;
-  }
-  return 1;
 }
 
 }  // namespace
@@ -157,7 +140,7 @@ bool JsonRecordDecoder::DecodeValue(size_t field, simdjson::ondemand::value valu
       } else if (type == json_type::number) {
         simdjson::ondemand::number_type nt;
         if (auto e = value.get_number_type().get(nt); e) return Malformed(error, e);
-        const int64_t unit = UnitMicros(f.unit);
+        const int64_t unit = pipeline::TimeUnitMicros(f.unit);
         if (nt == simdjson::ondemand::number_type::signed_integer) {
           int64_t n = 0;
           if (auto e = value.get_int64().get(n); e) return Malformed(error, e);
@@ -182,6 +165,35 @@ bool JsonRecordDecoder::DecodeValue(size_t field, simdjson::ondemand::value valu
   return true;
 }
 
+bool JsonRecordDecoder::Rescue(std::string_view name, simdjson::ondemand::value value,
+                               DecodeError* error) {
+  json_type type;
+  if (auto e = value.type().get(type); e) return Malformed(error, e);
+  std::string_view raw;
+  simdjson::error_code e = simdjson::SUCCESS;
+  if (type == json_type::object) {
+    simdjson::ondemand::object o;
+    e = value.get_object().get(o);
+    if (!e) e = o.raw_json().get(raw);
+  } else if (type == json_type::array) {
+    simdjson::ondemand::array a;
+    e = value.get_array().get(a);
+    if (!e) e = a.raw_json().get(raw);
+  } else {
+    raw = value.raw_json_token();
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r')) {
+      raw.remove_suffix(1);
+    }
+  }
+  if (e) return Malformed(error, e);
+  rescue_->push_back(rescue_->empty() ? '{' : ',');
+  AppendJsonString(name, rescue_);
+  rescue_->push_back(':');
+  rescue_->append(raw);
+  return true;
+}
+
 bool JsonRecordDecoder::Decode(std::string_view payload, std::string_view key, int32_t partition,
                                int64_t offset, pipeline::RecordBatch* out, DecodeError* error) {
   if (payload.empty()) {
@@ -191,6 +203,7 @@ bool JsonRecordDecoder::Decode(std::string_view payload, std::string_view key, i
   if (buffer_.size() < needed) buffer_.resize(std::max(needed, buffer_.size() * 2));
   std::memcpy(buffer_.data(), payload.data(), payload.size());
   for (Slot& s : slots_) s = Slot{};
+  if (rescue_) rescue_->clear();
 
   auto doc_result = parser_.iterate(buffer_.data(), payload.size(), buffer_.size());
   if (doc_result.error()) return Malformed(error, doc_result.error());
@@ -235,7 +248,10 @@ bool JsonRecordDecoder::Decode(std::string_view payload, std::string_view key, i
     std::string_view name;
     if (auto e = member.unescaped_key().get(name); e) return Malformed(error, e);
     const int idx = FieldIndex(name);
-    if (idx < 0) continue;  // unknown members are skipped by the iterator
+    if (idx < 0) {
+      if (rescue_ && !Rescue(name, member.value(), error)) return false;
+      continue;  // otherwise unknown members are skipped by the iterator
+    }
     if (slots_[idx].seen) {
       return Fail(error, DecodeError::Code::kDuplicate, schema_->field(idx).name,
                   fmt::format("duplicate field '{}'", schema_->field(idx).name));
@@ -248,6 +264,7 @@ bool JsonRecordDecoder::Decode(std::string_view payload, std::string_view key, i
       slots_[idx].s = unescaped_[idx];
     }
   }
+  if (rescue_ && !rescue_->empty()) rescue_->push_back('}');
   // The loop above stops quietly on some structural errors; the location check confirms the
   // whole input was one well-formed object with nothing after it.
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {

@@ -24,6 +24,10 @@ class JsonRecordDecoder : public pipeline::Decoder {
   bool Decode(std::string_view payload, std::string_view key, int32_t partition, int64_t offset,
               pipeline::RecordBatch* out, pipeline::DecodeError* error) override;
 
+  // With a target, each Decode also writes the members the schema does not know to it, as one
+  // JSON object ("" when there are none): bronze's _rescued_data (SPEC §6.2).
+  void set_rescue(std::string* target) { rescue_ = target; }
+
  private:
   // One field's decoded value before the row is appended (the row is all or nothing).
   struct Slot {
@@ -37,6 +41,8 @@ class JsonRecordDecoder : public pipeline::Decoder {
   int FieldIndex(std::string_view name) const;
   bool DecodeValue(size_t field, simdjson::ondemand::value value, pipeline::DecodeError* error);
   bool CheckBounds(size_t field, pipeline::DecodeError* error);
+  // Adds an unknown member to *rescue_.
+  bool Rescue(std::string_view name, simdjson::ondemand::value value, pipeline::DecodeError* error);
 
   const pipeline::Schema* schema_;
   int key_field_ = -1;
@@ -44,6 +50,7 @@ class JsonRecordDecoder : public pipeline::Decoder {
   std::string buffer_;  // payload copy with simdjson's padding
   std::vector<Slot> slots_;
   std::vector<std::string> unescaped_;  // owned copies of string values, per field
+  std::string* rescue_ = nullptr;
 };
 
 }  // namespace lf::json

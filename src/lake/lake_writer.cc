@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <tuple>
 
 #include "common/status.h"
 #include "common/time.h"
@@ -128,12 +129,54 @@ absl::Status LakeWriter::Append(const pipeline::EventBatch& batch,
   return absl::OkStatus();
 }
 
+void LakeWriter::FillMetadata(const pipeline::RecordBatch& batch, const RowMetadata& meta,
+                              const std::vector<uint32_t>& rows, size_t first,
+                              std::vector<parquet::ColumnView>& views) {
+  for (size_t c = first; c < first + kMetadataColumns; ++c) {
+    ints_[c].clear();
+    int32s_[c].clear();
+    valid_[c].clear();
+    strings_[c].clear();
+  }
+  const bool files = !meta.files.empty();
+  const size_t at = first, file = first + 1, row = first + 2, topic = first + 3, part = first + 4,
+               offset = first + 5, schema = first + 6, batch_id = first + 7, rescued = first + 8;
+  for (uint32_t i : rows) {
+    ints_[at].push_back(meta.ingested_at_us);
+    strings_[file].push_back(files ? std::string_view(meta.files[meta.file_index[i]]) : "");
+    valid_[file].push_back(files);
+    ints_[row].push_back(files ? meta.source_row[i] : 0);
+    valid_[row].push_back(files);
+    strings_[topic].push_back(meta.topic);
+    valid_[topic].push_back(!files);
+    int32s_[part].push_back(files ? 0 : batch.partition[i]);
+    valid_[part].push_back(!files);
+    ints_[offset].push_back(files ? 0 : batch.offset[i]);
+    valid_[offset].push_back(!files);
+    const bool has_schema = !meta.schema_id.empty() && meta.schema_id[i] >= 0;
+    int32s_[schema].push_back(has_schema ? meta.schema_id[i] : 0);
+    valid_[schema].push_back(has_schema);
+    strings_[batch_id].push_back(meta.batch_id);
+    const bool has_rescued = !meta.rescued.empty() && !meta.rescued[i].empty();
+    strings_[rescued].push_back(has_rescued ? std::string_view(meta.rescued[i]) : "");
+    valid_[rescued].push_back(has_rescued);
+  }
+  for (size_t c = first; c < first + kMetadataColumns; ++c) views[c] = parquet::ColumnView{};
+  views[at].int64s = ints_[at];
+  views[row].int64s = ints_[row];
+  views[offset].int64s = ints_[offset];
+  views[part].int32s = int32s_[part];
+  views[schema].int32s = int32s_[schema];
+  for (size_t c : {file, topic, batch_id, rescued}) views[c].strings = strings_[c];
+  for (size_t c : {file, row, topic, part, offset, schema, rescued}) views[c].valid = valid_[c];
+}
+
 absl::StatusOr<LakeWriter::OpenFile*> LakeWriter::FileFor(int64_t hour) {
   auto it = open_.find(hour);
   if (it != open_.end()) return it->second.get();
   auto file = std::make_unique<OpenFile>();
   file->hour_s = hour;
-  std::string dir = HourDir(options_.dataset, hour);
+  std::string dir = PartitionDir(options_.dataset, options_.partitioning, hour);
   LF_RETURN_IF_ERROR(MakeDirs(fs::path(options_.root) / dir));
   std::string name = FinalFileName(options_.writer_id, next_seq_++);
   file->relative_path = dir + "/" + name;
@@ -147,7 +190,14 @@ absl::StatusOr<LakeWriter::OpenFile*> LakeWriter::FileFor(int64_t hour) {
   return open_.emplace(hour, std::move(file)).first->second.get();
 }
 
-parquet::Schema LakeSchema(const pipeline::Schema& schema) {
+void RowMetadata::ClearRows() {
+  file_index.clear();
+  source_row.clear();
+  schema_id.clear();
+  rescued.clear();
+}
+
+parquet::Schema LakeSchema(const pipeline::Schema& schema, bool metadata) {
   parquet::Schema out;
   for (const pipeline::FieldDef& f : schema.fields()) {
     parquet::ColumnSpec c;
@@ -172,32 +222,52 @@ parquet::Schema LakeSchema(const pipeline::Schema& schema) {
     }
     out.push_back(std::move(c));
   }
+  if (metadata) {
+    using T = parquet::ColumnType;
+    for (auto [name, type, required] : {std::tuple{"_ingested_at", T::kTimestampMicros, true},
+                                        {"_source_file", T::kString, false},
+                                        {"_source_row", T::kInt64, false},
+                                        {"_topic", T::kString, false},
+                                        {"_partition", T::kInt32, false},
+                                        {"_offset", T::kInt64, false},
+                                        {"_schema_id", T::kInt32, false},
+                                        {"_batch_id", T::kString, true},
+                                        {"_rescued_data", T::kString, false}}) {
+      out.push_back(parquet::ColumnSpec{name, type, required});
+    }
+  }
   return out;
 }
 
 absl::Status LakeWriter::Append(const pipeline::RecordBatch& batch, int event_time_column,
-                                int64_t ingest_time_s, std::span<const uint8_t> keep) {
+                                int64_t ingest_time_s, std::span<const uint8_t> keep,
+                                const RowMetadata* meta) {
   const size_t n = batch.num_rows();
   if (n == 0) return absl::OkStatus();
   const size_t cols = batch.schema().size();
-  if (options_.schema.size() != cols) {
-    return Internal("lake: {} columns in a batch for files of {} columns", cols,
+  const size_t all = cols + (options_.metadata ? kMetadataColumns : 0);
+  if (options_.schema.size() != all) {
+    return Internal("lake: {} columns in a batch for files of {} columns", all,
                     options_.schema.size());
   }
+  if (options_.metadata && meta == nullptr)
+    return Internal("lake: metadata columns without metadata");
+  const bool by_ingest =
+      event_time_column < 0 || options_.partitioning == Partitioning::kIngestDate;
   std::map<int64_t, std::vector<uint32_t>> by_hour;
   for (size_t i = 0; i < n; ++i) {
     if (!keep.empty() && !keep[i]) continue;
-    const int64_t t = event_time_column < 0
-                          ? ingest_time_s
-                          : FloorDiv(batch.column(event_time_column).ints[i], 1'000'000);
-    by_hour[HourOf(t)].push_back(static_cast<uint32_t>(i));
+    const int64_t t =
+        by_ingest ? ingest_time_s : FloorDiv(batch.column(event_time_column).ints[i], 1'000'000);
+    by_hour[PartitionStart(options_.partitioning, t)].push_back(static_cast<uint32_t>(i));
   }
-  ints_.resize(cols);
-  doubles_.resize(cols);
-  bools_.resize(cols);
-  valid_.resize(cols);
-  strings_.resize(cols);
-  std::vector<parquet::ColumnView> views(cols);
+  ints_.resize(all);
+  doubles_.resize(all);
+  bools_.resize(all);
+  valid_.resize(all);
+  strings_.resize(all);
+  int32s_.resize(all);
+  std::vector<parquet::ColumnView> views(all);
   for (auto& [hour, idx] : by_hour) {
     LF_ASSIGN_OR_RETURN(OpenFile * file, FileFor(hour));
     for (size_t c = 0; c < cols; ++c) {
@@ -243,6 +313,7 @@ absl::Status LakeWriter::Append(const pipeline::RecordBatch& batch, int event_ti
       }
       v.valid = valid_[c];
     }
+    if (options_.metadata) FillMetadata(batch, *meta, idx, cols, views);
     LF_RETURN_IF_ERROR(file->writer->WriteBatch(views));
   }
   return absl::OkStatus();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lake/layout.h"
 #include "parquet/writer.h"
 #include "pipeline/commit_sink.h"
 #include "pipeline/event_batch.h"
@@ -25,11 +26,40 @@ struct LakeWriterOptions {
   // The files' columns; empty: the telecom event schema (parquet::LakeEventSchema). Set it (see
   // LakeSchema) to Append RecordBatches of that schema.
   parquet::Schema schema;
+  // The directories rows go to (RecordBatch rows only; telecom EventBatches are by event hour).
+  Partitioning partitioning = Partitioning::kEventHour;
+  // The schema ends with the §6.2 metadata columns (LakeSchema(…, true)), filled from the
+  // RowMetadata passed to Append.
+  bool metadata = false;
 };
 
+// Where the rows of a RecordBatch came from, for bronze's metadata columns (SPEC §6.2). Per-row
+// vectors are parallel to the batch's rows.
+struct RowMetadata {
+  int64_t ingested_at_us = 0;
+  std::string batch_id;
+  // Landing files: the source file of each row (an index into `files`, paths relative to the
+  // landing root) and its 1-based data row. Kafka rows: `files` empty; topic, and the batch's
+  // partition and offset columns.
+  std::vector<std::string> files;
+  std::vector<uint32_t> file_index;
+  std::vector<int64_t> source_row;
+  std::string topic;
+  std::vector<int32_t> schema_id;    // Avro: the writer schema's id per row; empty: null
+  std::vector<std::string> rescued;  // per row: JSON of the unknown columns; empty string: null
+
+  // Forgets the per-row values (after their rows were appended); `files` stays.
+  void ClearRows();
+};
+
+// The number of metadata columns LakeSchema(…, true) appends.
+inline constexpr size_t kMetadataColumns = 9;
+
 // The Parquet columns of a definition's fields (SPEC §4: every field a typed column, in order;
-// timestamps as TIMESTAMP(MICROS, UTC); optional fields nullable).
-parquet::Schema LakeSchema(const pipeline::Schema& schema);
+// timestamps as TIMESTAMP(MICROS, UTC); optional fields nullable), then with `metadata` the §6.2
+// columns _ingested_at, _source_file, _source_row, _topic, _partition, _offset, _schema_id,
+// _batch_id, _rescued_data.
+parquet::Schema LakeSchema(const pipeline::Schema& schema, bool metadata = false);
 
 using LakeFile = pipeline::LakeFile;
 
@@ -46,10 +76,12 @@ class LakeWriter {
                       std::span<const uint8_t> keep = {});
 
   // Appends the rows of `batch` (of the schema given in the options) whose keep byte is set (all
-  // when `keep` is empty) to the open file of their event-time hour: column `event_time_column`
-  // (microseconds), or `ingest_time_s` for every row when it is -1.
+  // when `keep` is empty) to the open file of their partition: by column `event_time_column`
+  // (microseconds), or `ingest_time_s` for every row when it is -1 or the dataset is partitioned
+  // by ingestion day. With options.metadata, `meta` fills the metadata columns (required then).
   absl::Status Append(const pipeline::RecordBatch& batch, int event_time_column,
-                      int64_t ingest_time_s, std::span<const uint8_t> keep = {});
+                      int64_t ingest_time_s, std::span<const uint8_t> keep = {},
+                      const RowMetadata* meta = nullptr);
 
   bool empty() const { return open_.empty(); }
   const std::string& root() const { return options_.root; }
@@ -99,9 +131,14 @@ class LakeWriter {
   std::vector<std::vector<double>> doubles_;
   std::vector<std::vector<uint8_t>> bools_, valid_;
   std::vector<std::vector<std::string_view>> strings_;
+  std::vector<std::vector<int32_t>> int32s_;
 
-  // The open file of `hour`, opened if needed.
-  absl::StatusOr<OpenFile*> FileFor(int64_t hour);
+  // The open file of the partition starting at `start_s`, opened if needed.
+  absl::StatusOr<OpenFile*> FileFor(int64_t start_s);
+  // The metadata columns (from index `first`) of `rows` of `batch`.
+  void FillMetadata(const pipeline::RecordBatch& batch, const RowMetadata& meta,
+                    const std::vector<uint32_t>& rows, size_t first,
+                    std::vector<parquet::ColumnView>& views);
 };
 
 // A writer id unique to this process run: "<host>-<pid>-<start ms>".

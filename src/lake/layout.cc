@@ -47,6 +47,25 @@ std::optional<int64_t> ParseHourDir(std::string_view path) {
   return duration_cast<seconds>(sys_days(ymd).time_since_epoch()).count() + values[3] * 3600;
 }
 
+int64_t PartitionSeconds(Partitioning p) { return p == Partitioning::kEventHour ? 3600 : 86400; }
+
+int64_t PartitionStart(Partitioning p, int64_t unix_s) {
+  const int64_t unit = PartitionSeconds(p);
+  int64_t q = unix_s / unit;
+  if (unix_s % unit != 0 && unix_s < 0) --q;
+  return q * unit;
+}
+
+std::string PartitionDir(std::string_view dataset, Partitioning p, int64_t start_s) {
+  if (p == Partitioning::kEventHour) return HourDir(dataset, start_s);
+  using namespace std::chrono;
+  year_month_day ymd(floor<days>(sys_seconds(seconds(start_s))));
+  return fmt::format("{}/{}={:04d}-{:02d}-{:02d}", dataset,
+                     p == Partitioning::kEventDate ? "event_date" : "ingest_date",
+                     static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()));
+}
+
 std::string FinalFileName(std::string_view writer_id, int64_t seq) {
   return fmt::format("part-{}-{:05d}.parquet", writer_id, seq);
 }

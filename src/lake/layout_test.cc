@@ -36,3 +36,22 @@ TEST(LayoutTest, TempNamesAreHidden) {
 
 }  // namespace
 }  // namespace lf::lake
+
+namespace lf::lake {
+namespace {
+
+TEST(LayoutTest, DayPartitionsAreHiveStyleDates) {
+  const int64_t t = 1795377600 + 3 * 3600 + 17;  // 2026-11-22T23:00:17Z
+  EXPECT_EQ(PartitionStart(Partitioning::kEventDate, t), 1795305600);
+  EXPECT_EQ(PartitionStart(Partitioning::kEventHour, t), 1795388400);
+  EXPECT_EQ(PartitionDir("bronze/iot", Partitioning::kIngestDate, 1795305600),
+            "bronze/iot/ingest_date=2026-11-22");
+  EXPECT_EQ(PartitionDir("line", Partitioning::kEventDate, 1795305600),
+            "line/event_date=2026-11-22");
+  EXPECT_EQ(PartitionDir("d", Partitioning::kEventHour, 1795388400), HourDir("d", 1795388400));
+  EXPECT_EQ(PartitionStart(Partitioning::kEventDate, -1), -86400);
+  EXPECT_EQ(PartitionSeconds(Partitioning::kIngestDate), 86400);
+}
+
+}  // namespace
+}  // namespace lf::lake

@@ -6,14 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_text.h"
 #include "parquet/column.h"
 #include "parquet/reader.h"
 
 namespace lf::parquet {
 
-// Appends `s` as a JSON string literal (quotes, escapes for '"', '\\' and control characters;
-// other bytes are copied as they are).
-void AppendJsonString(std::string_view s, std::string* out);
+using lf::AppendJsonString;
 
 // Appends row `i` of `c` as a JSON value: null, true/false, integers as numbers (timestamps as
 // integers in the file's unit), doubles in shortest round-trip form (NaN and infinities as the

@@ -52,6 +52,18 @@ std::string_view AggregateName(AggregateKind k) {
   return "?";
 }
 
+int64_t TimeUnitMicros(TimeUnit u) {
+  switch (u) {
+    case TimeUnit::kSeconds:
+      return 1'000'000;
+    case TimeUnit::kMillis:
+      return 1'000;
+    case TimeUnit::kMicros:
+      return 1;
+  }
+  return 1;
+}
+
 std::string_view TimeUnitName(TimeUnit u) {
   switch (u) {
     case TimeUnit::kSeconds:

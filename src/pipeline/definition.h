@@ -148,6 +148,11 @@ struct Definition {
 std::string_view FieldTypeName(FieldType t);
 std::string_view AggregateName(AggregateKind k);
 std::string_view TimeUnitName(TimeUnit u);
+// Microseconds in one unit of a numeric timestamp.
+int64_t TimeUnitMicros(TimeUnit u);
+// The timestamps a record may carry: the years 1 to 9999, in microseconds since the epoch.
+inline constexpr int64_t kMinTimestampMicros = -62135596800LL * 1'000'000;  // 0001-01-01
+inline constexpr int64_t kMaxTimestampMicros = 253402300799LL * 1'000'000;  // 9999-12-31T23:59:59
 std::string_view FormatName(Format f);
 std::string_view LakePartitionName(LakePartition p);
 

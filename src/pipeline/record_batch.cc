@@ -74,4 +74,12 @@ void RecordBatch::Clear() {
   }
 }
 
+bool Refuse(DecodeError* error, DecodeError::Code code, std::string_view field,
+            std::string message) {
+  error->code = code;
+  error->field = std::string(field);
+  error->message = std::move(message);
+  return false;
+}
+
 }  // namespace lf::pipeline

@@ -101,6 +101,10 @@ struct DecodeError {
   std::string message;  // the full reason, naming the field
 };
 
+// Fills *error and returns false: how decoders refuse a record.
+bool Refuse(DecodeError* error, DecodeError::Code code, std::string_view field,
+            std::string message);
+
 // Turns one source record into one row of a RecordBatch bound to the decoder's schema. One per
 // pipeline thread; not thread-safe. A refused record leaves the batch unchanged.
 class Decoder {

@@ -9,6 +9,55 @@
 
 namespace lf::postgres {
 
+absl::Status RecordLakeFiles(PGconn* c, const std::string& dataset, const std::string& pipeline,
+                             const std::vector<pipeline::LakeFile>& files) {
+  if (files.empty()) return absl::OkStatus();
+  SqlArray paths, temps, hours, rows, bytes;
+  for (const auto& f : files) {
+    paths.AddText(f.path);
+    temps.AddText(f.temp_path);
+    hours.AddInt(f.hour_s);
+    rows.AddInt(f.rows);
+    bytes.AddInt(f.bytes);
+  }
+  std::string p = paths.Finish(), t = temps.Finish(), h = hours.Finish(), r = rows.Finish(),
+              b = bytes.Finish();
+  return Query(c,
+               "INSERT INTO lf_lake_files (path, dataset, hour, temp_path, rows, bytes, pipeline) "
+               "SELECT u.p, $6, to_timestamp(u.h) AT TIME ZONE 'UTC', u.t, u.r, u.b, $7 "
+               "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS "
+               "u(p, t, h, r, b)",
+               {p.c_str(), t.c_str(), h.c_str(), r.c_str(), b.c_str(), dataset.c_str(),
+                pipeline.c_str()},
+               "lake commit: record files in lf_lake_files")
+      .status();
+}
+
+absl::Status MarkLakeFilesPublished(PGconn* c, const std::vector<pipeline::LakeFile>& files) {
+  if (files.empty()) return absl::OkStatus();
+  SqlArray paths;
+  for (const auto& f : files) paths.AddText(f.path);
+  return Query(c, "UPDATE lf_lake_files SET published = true WHERE path = ANY($1::text[])",
+               {paths.Finish().c_str()}, "lake: mark files published in lf_lake_files")
+      .status();
+}
+
+absl::StatusOr<std::vector<pipeline::LakeFile>> UnpublishedLakeFiles(PGconn* c,
+                                                                     const std::string& dataset) {
+  LF_ASSIGN_OR_RETURN(PgResult r,
+                      Query(c,
+                            "SELECT extract(epoch from hour)::bigint, path, temp_path, rows, bytes "
+                            "FROM lf_lake_files WHERE dataset = $1 AND NOT published",
+                            {dataset.c_str()}, "lake: read unpublished files"));
+  std::vector<pipeline::LakeFile> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    out.push_back(pipeline::LakeFile{
+        std::atoll(PQgetvalue(r.get(), i, 0)), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
+        std::atoll(PQgetvalue(r.get(), i, 3)), std::atoll(PQgetvalue(r.get(), i, 4))});
+  }
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<PgLakeSink>> PgLakeSink::Open(const LakeSinkOptions& options) {
   LF_ASSIGN_OR_RETURN(PgConn conn, Connect(options.target));
   LF_RETURN_IF_ERROR(EnsureLakeTables(conn.get()));
@@ -35,26 +84,13 @@ absl::Status PgLakeSink::CommitBody(const pipeline::LakeFlush& flush) {
   PGconn* c = conn_.get();
   LF_RETURN_IF_ERROR(LockAndCheckOffsets(c, key_, flush.progress));
   if (!flush.files.empty()) {
-    SqlArray paths, temps, hours, rows, bytes;
+    LF_RETURN_IF_ERROR(RecordLakeFiles(c, options_.dataset, options_.pipeline, flush.files));
+    SqlArray hours, rows;
     for (const auto& f : flush.files) {
-      paths.AddText(f.path);
-      temps.AddText(f.temp_path);
       hours.AddInt(f.hour_s);
       rows.AddInt(f.rows);
-      bytes.AddInt(f.bytes);
     }
-    std::string p = paths.Finish(), t = temps.Finish(), h = hours.Finish(), r = rows.Finish(),
-                b = bytes.Finish();
-    LF_RETURN_IF_ERROR(
-        Query(c,
-              "INSERT INTO lf_lake_files (path, dataset, hour, temp_path, rows, bytes, pipeline) "
-              "SELECT u.p, $6, to_timestamp(u.h) AT TIME ZONE 'UTC', u.t, u.r, u.b, $7 "
-              "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS "
-              "u(p, t, h, r, b)",
-              {p.c_str(), t.c_str(), h.c_str(), r.c_str(), b.c_str(), options_.dataset.c_str(),
-               options_.pipeline.c_str()},
-              "lake commit: record files in lf_lake_files")
-            .status());
+    std::string h = hours.Finish(), r = rows.Finish();
     // Rows for an hour already complete are late data: the hour needs its batch run again.
     LF_RETURN_IF_ERROR(
         Query(c,
@@ -80,28 +116,12 @@ absl::Status PgLakeSink::CommitBody(const pipeline::LakeFlush& flush) {
 absl::Status PgLakeSink::MarkPublished(const std::vector<pipeline::LakeFile>& files) {
   if (files.empty()) return absl::OkStatus();
   LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
-  SqlArray paths;
-  for (const auto& f : files) paths.AddText(f.path);
-  return Query(conn_.get(),
-               "UPDATE lf_lake_files SET published = true WHERE path = ANY($1::text[])",
-               {paths.Finish().c_str()}, "lake: mark files published in lf_lake_files")
-      .status();
+  return MarkLakeFilesPublished(conn_.get(), files);
 }
 
 absl::StatusOr<std::vector<pipeline::LakeFile>> PgLakeSink::Unpublished() {
   LF_RETURN_IF_ERROR(EnsureConnected(conn_.get(), options_.target));
-  LF_ASSIGN_OR_RETURN(PgResult r,
-                      Query(conn_.get(),
-                            "SELECT extract(epoch from hour)::bigint, path, temp_path, rows, bytes "
-                            "FROM lf_lake_files WHERE dataset = $1 AND NOT published",
-                            {options_.dataset.c_str()}, "lake: read unpublished files"));
-  std::vector<pipeline::LakeFile> out;
-  for (int i = 0; i < PQntuples(r.get()); ++i) {
-    out.push_back(pipeline::LakeFile{
-        std::atoll(PQgetvalue(r.get(), i, 0)), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
-        std::atoll(PQgetvalue(r.get(), i, 3)), std::atoll(PQgetvalue(r.get(), i, 4))});
-  }
-  return out;
+  return UnpublishedLakeFiles(conn_.get(), options_.dataset);
 }
 
 absl::StatusOr<std::vector<int64_t>> PgLakeSink::CompleteHours(int64_t lateness_s, int64_t idle_s) {

@@ -19,6 +19,15 @@ struct LakeSinkOptions {
   std::string speed_sink = "pg:bytes";
 };
 
+// lf_lake_files, shared by the speed layer's lake and the ingestion engine's bronze: records
+// closed (unpublished) files inside the caller's transaction; marks files renamed to their final
+// names; lists the files of a dataset committed but not yet renamed.
+absl::Status RecordLakeFiles(PGconn* c, const std::string& dataset, const std::string& pipeline,
+                             const std::vector<pipeline::LakeFile>& files);
+absl::Status MarkLakeFilesPublished(PGconn* c, const std::vector<pipeline::LakeFile>& files);
+absl::StatusOr<std::vector<pipeline::LakeFile>> UnpublishedLakeFiles(PGconn* c,
+                                                                     const std::string& dataset);
+
 // The lake's manifest and offsets in PostgreSQL: lf_lake_files (one row per committed file),
 // lf_lake_hours (per hour: files, rows, completion, re-run flag) and lf_offsets rows with sink
 // "lake". One connection; one thread.

@@ -72,7 +72,11 @@ const std::vector<std::pair<const char*, Columns>>& InternalTableSpecs() {
         {"partition", "INT"},
         {"\"offset\"", "BIGINT"},
         {"payload", "BYTEA"},
-        {"error", "TEXT"}}},
+        {"error", "TEXT"},
+        // Rows of landing files (the ingestion engine, SPEC §6.2): which pipeline, file and row.
+        {"pipeline", "TEXT"},
+        {"source_file", "TEXT"},
+        {"source_row", "BIGINT"}}},
       {"lf_lake_files",
        {{"path", "TEXT NOT NULL"},
         {"dataset", "TEXT NOT NULL"},
@@ -103,6 +107,20 @@ const std::vector<std::pair<const char*, Columns>>& InternalTableSpecs() {
         {"unknown_devices", "INT"},
         {"duration_ms", "BIGINT"},
         {"error", "TEXT"}}},
+      // The ingestion engine's manifest (SPEC §6.3): one row per landing file taken, committed
+      // with its rows in bronze; a file is known by path, size and content.
+      {"lf_ingested_files",
+       {{"pipeline", "TEXT NOT NULL"},
+        {"path", "TEXT NOT NULL"},
+        {"size", "BIGINT NOT NULL"},
+        {"mtime", "TIMESTAMPTZ"},
+        {"sha256", "TEXT NOT NULL"},
+        {"batch_id", "TEXT NOT NULL"},
+        {"rows", "BIGINT NOT NULL DEFAULT 0"},
+        {"bad_rows", "BIGINT NOT NULL DEFAULT 0"},
+        {"status", "TEXT NOT NULL"},
+        {"error", "TEXT"},
+        {"ingested_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"}}},
   };
   return *specs;
 }
@@ -147,11 +165,13 @@ absl::Status InternalTables(PGconn* conn) {
       "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_source_key ON dead_letters (topic, "
       "partition, \"offset\");\n"
       "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_files_key ON lf_lake_files (path);\n"
+      "CREATE UNIQUE INDEX IF NOT EXISTS lf_ingested_files_key ON lf_ingested_files (pipeline, "
+      "path, size, sha256);\n"
       "CREATE UNIQUE INDEX IF NOT EXISTS lf_lake_hours_key ON lf_lake_hours (dataset, hour);\n"
       "CREATE INDEX IF NOT EXISTS lf_batch_runs_hour ON lf_batch_runs (hour);\n";
   return Exec(conn, sql,
               "provision: internal tables (lf_offsets, lf_data_loss, dead_letters, lf_lake_files, "
-              "lf_lake_hours, lf_batch_runs)");
+              "lf_lake_hours, lf_batch_runs, lf_ingested_files)");
 }
 
 absl::Status WindowTable(PGconn* conn, const std::string& raw, const std::string& quoted) {

@@ -1,0 +1,180 @@
+// `lambdaflow ingest`: the ingestion engine (SPEC §6) — landing files into bronze, each exactly
+// once.
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/pipeline_support.h"
+#include "common/shutdown.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "ingest/ingest_job.h"
+#include "postgres/connection.h"
+#include "postgres/ingest_store.h"
+#include "spdlog/spdlog.h"
+
+namespace lf::cli {
+namespace {
+
+struct IngestFlags {
+  std::vector<std::string> pipelines;
+  std::string landing = "landing";
+  std::string storage, pg, pg_user, pg_password;
+  bool once = false, watch = false, keep_files = false;
+  std::string settle = "2s";
+  std::string poll = "1s";
+  int64_t batch_rows = 1'000'000;
+  std::string brokers, registry;
+};
+
+int RunIngest(const IngestFlags& f) {
+  if (f.once && f.watch)
+    return Fail(InvalidArgument("ingest: --once and --watch exclude each other"), 2);
+  if (f.storage.empty()) return Fail(InvalidArgument("ingest: --storage is required"), 2);
+  if (f.pg.empty()) return Fail(InvalidArgument("ingest: --pg is required"), 2);
+  if (f.batch_rows < 1) return Fail(InvalidArgument("ingest: --batch-rows must be positive"), 2);
+  auto settle = ParseDuration(f.settle);
+  if (!settle.ok()) return Fail(Annotate(settle.status(), "--settle"), 2);
+  auto poll = ParseDuration(f.poll);
+  if (!poll.ok() || *poll <= Micros(0)) {
+    return Fail(
+        poll.ok() ? InvalidArgument("--poll must be positive") : Annotate(poll.status(), "--poll"),
+        2);
+  }
+  std::vector<std::unique_ptr<pipeline::Definition>> defs;
+  for (const std::string& file : f.pipelines) {
+    auto def = LoadDefinition(file);
+    if (!def.ok()) return Fail(def.status(), 2);
+    if (def->source.kind != pipeline::SourceKind::kLanding) {
+      return Fail(Unimplemented("ingest: pipeline {} ({}) reads Kafka: Avro topics into bronze are "
+                                "not supported by this build yet; only landing files",
+                                def->name, file),
+                  2);
+    }
+    if (def->source.format == pipeline::Format::kAvro) {
+      return Fail(
+          InvalidArgument("ingest: pipeline {} ({}): Avro is for Kafka sources", def->name, file),
+          2);
+    }
+    if (def->lake.dataset.empty()) {
+      return Fail(InvalidArgument("ingest: pipeline {} ({}) has no lake sink to land into",
+                                  def->name, file),
+                  2);
+    }
+    defs.push_back(std::make_unique<pipeline::Definition>(std::move(*def)));
+  }
+  auto target = postgres::ParseConnTarget(f.pg, f.pg_user, f.pg_password);
+  if (!target.ok()) return Fail(target.status(), 2);
+  HideSecretsFromProcessList(*target);
+
+  ingest::IngestOptions options;
+  options.landing = f.landing;
+  options.storage = f.storage;
+  options.settle = std::chrono::duration_cast<std::chrono::milliseconds>(*settle);
+  options.keep_files = f.keep_files;
+  options.batch_rows = f.batch_rows;
+  std::vector<std::unique_ptr<ingest::IngestJob>> jobs;
+  for (const auto& def : defs) {
+    auto store = postgres::PgIngestStore::Open(*target, def->name, def->lake.dataset);
+    if (!store.ok()) return Fail(store.status());
+    auto job = std::make_unique<ingest::IngestJob>(def.get(), options, std::move(*store));
+    if (auto st = job->Recover(); !st.ok()) return Fail(st);
+    job->RememberInitial(f.once);
+    jobs.push_back(std::move(job));
+  }
+  spdlog::info("ingest: {} pipeline(s) from {} into {} ({}; settle {})", jobs.size(), f.landing,
+               f.storage, f.once ? "--once" : "--watch until Ctrl-C", f.settle);
+  const auto started = std::chrono::steady_clock::now();
+  int failures = 0;
+  int exit_code = 0;
+  while (!ShutdownRequested()) {
+    bool failed = false;
+    for (auto& job : jobs) {
+      auto handled = job->Poll();
+      if (!handled.ok()) {
+        spdlog::error("ingest {}: {} (the batch was dropped; its files stay in the landing)",
+                      job->name(), Message(handled.status()));
+        failed = true;
+      }
+    }
+    failures = failed ? failures + 1 : 0;
+    if (f.once) {
+      bool done = true;
+      for (auto& job : jobs) done = done && job->InitialDone();
+      if (done && !failed) break;
+      if (failures >= 5) {
+        exit_code = 1;
+        break;
+      }
+    }
+    SleepUnlessShutdown(failed ? std::chrono::milliseconds(2000)
+                               : std::chrono::duration_cast<std::chrono::milliseconds>(*poll));
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ingest::IngestTotals all;
+  for (auto& job : jobs) {
+    const auto& t = job->totals();
+    spdlog::info(
+        "ingest {}: {} file(s) taken, {} unreadable, {} skipped as taken before; {} rows, {} bad "
+        "rows, {} bytes",
+        job->name(), t.files, t.error_files, t.skipped, t.rows, t.bad_rows, t.bytes);
+    all.files += t.files;
+    all.error_files += t.error_files;
+    all.skipped += t.skipped;
+    all.rows += t.rows;
+    all.bad_rows += t.bad_rows;
+    all.bytes += t.bytes;
+    all.batches += t.batches;
+  }
+  std::printf(
+      "{\"files\":%lld,\"error_files\":%lld,\"skipped\":%lld,\"rows\":%lld,\"bad_rows\":%lld,"
+      "\"bytes\":%lld,\"batches\":%lld,\"seconds\":%.3f,\"rows_per_second\":%.0f}\n",
+      static_cast<long long>(all.files), static_cast<long long>(all.error_files),
+      static_cast<long long>(all.skipped), static_cast<long long>(all.rows),
+      static_cast<long long>(all.bad_rows), static_cast<long long>(all.bytes),
+      static_cast<long long>(all.batches), secs, secs > 0 ? all.rows / secs : 0.0);
+  std::fflush(stdout);
+  return exit_code;
+}
+
+}  // namespace
+
+void AddIngestCommand(CLI::App& app, Runner* run) {
+  auto f = std::make_shared<IngestFlags>();
+  auto* cmd = app.add_subcommand(
+      "ingest",
+      "The ingestion engine (SPEC §6): takes the landing files of each --pipeline once their size\n"
+      "and mtime held still for --settle, and lands their rows in the pipeline's bronze dataset\n"
+      "(Parquet under --storage, with ingestion metadata), each file exactly once: its rows, its\n"
+      "manifest row (lf_ingested_files) and its bad rows (dead_letters) are committed together,\n"
+      "then the file moves to LANDING/_processed/<dataset>/ (or _error/ when it is unreadable as "
+      "a\n"
+      "whole). --once takes what is there and exits; --watch (the default) keeps going until\n"
+      "Ctrl-C. Prints a JSON summary at the end.");
+  cmd->add_option("--pipeline", f->pipelines,
+                  "pipeline definition with a landing source (repeatable)")
+      ->required();
+  cmd->add_option("--landing", f->landing, "the landing root")->capture_default_str();
+  cmd->add_option("--storage", f->storage, "the lake root (bronze goes under it)")->required();
+  AddPgOptions(cmd, &f->pg, &f->pg_user, &f->pg_password)->required();
+  cmd->add_flag("--once", f->once, "take the files present now, then exit");
+  cmd->add_flag("--watch", f->watch, "keep taking new files until Ctrl-C (the default)");
+  cmd->add_flag("--keep-files", f->keep_files,
+                "leave taken files in the landing (the manifest still takes each once)");
+  cmd->add_option("--settle", f->settle, "how long a file's size and mtime must hold still")
+      ->capture_default_str();
+  cmd->add_option("--poll", f->poll, "how often to look at the landing")->capture_default_str();
+  cmd->add_option("--batch-rows", f->batch_rows,
+                  "rows per commit (small files are batched into sizeable Parquet files)")
+      ->capture_default_str();
+  cmd->add_option("--brokers", f->brokers, "Kafka brokers (for Kafka sources)");
+  cmd->add_option("--schema-registry", f->registry, "schema registry URL (for Avro sources)");
+  cmd->callback([run, f] { *run = [f] { return RunIngest(*f); }; });
+}
+
+}  // namespace lf::cli
