@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   lf::cli::AddServeCommand(app, &run);
   lf::cli::AddPipelineCommand(app, &run);
   lf::cli::AddIngestCommand(app, &run);
+  lf::cli::AddGenerateCommand(app, &run);
 
   try {
     app.parse(argc, argv);

@@ -49,6 +49,8 @@ struct UpFlags {
 struct UpPipeline {
   std::optional<pipeline::Definition> def;  // none: the built-in telecom pipeline
   bool telecom = true;
+  bool landing = false;  // landing files into bronze: `ingest`, no broker or speed layer
+  bool batch = true;     // has a batch layer to run for pending units
   std::string name = "telecom", topic = "devices", dataset = "devices";
   std::string suffix;  // for child names, logs and groups when several pipelines run
 
@@ -76,11 +78,17 @@ absl::StatusOr<std::vector<UpPipeline>> UpPipelines(const UpFlags& f) {
     UpPipeline p;
     absl::Status telecom = CheckTelecomShape(def, "up");
     p.telecom = telecom.ok();
-    if (!p.telecom && (def.source.kind != pipeline::SourceKind::kKafka ||
-                       def.source.format != pipeline::Format::kJson ||
-                       def.postgres.layout != pipeline::Layout::kWide)) {
+    p.landing = def.source.kind == pipeline::SourceKind::kLanding;
+    if (!p.telecom && !p.landing &&
+        (def.source.kind != pipeline::SourceKind::kKafka ||
+         def.source.format != pipeline::Format::kJson ||
+         def.postgres.layout != pipeline::Layout::kWide)) {
       return telecom;
     }
+    if (p.landing && def.lake.dataset.empty()) {
+      return InvalidArgument("up: --pipeline {}: a landing pipeline needs a lake sink", file);
+    }
+    p.batch = p.telecom || (!p.landing && def.batch.enabled && !def.lake.dataset.empty());
     if (p.telecom && have_telecom) {
       return InvalidArgument("up: --pipeline {}: only one telecom-shaped pipeline at a time", file);
     }
@@ -269,13 +277,20 @@ int RunUp(const UpFlags& f) {
     }
   }
   std::vector<std::string> topics;
+  std::vector<std::string> landing_args;  // --pipeline F for each landing pipeline
+  bool farmia = false;
   for (const UpPipeline& p : pipelines) {
+    if (p.landing) {
+      landing_args = p.With(landing_args);
+      farmia = farmia || p.name.rfind("farmia_", 0) == 0;
+      continue;
+    }
     if (std::find(topics.begin(), topics.end(), p.topic) == topics.end()) topics.push_back(p.topic);
   }
 
   std::string brokers = f.brokers;
   std::string group = "lambdaflow-speed";
-  if (brokers.empty()) {
+  if (brokers.empty() && !topics.empty()) {
     std::string out = logs + "/broker.log";
     fs::remove(out, ec);
     std::vector<std::string> args = {"broker", "--listen", "127.0.0.1:0"};
@@ -309,6 +324,7 @@ int RunUp(const UpFlags& f) {
   std::vector<std::string> simulated_topics;
   bool ok = true;
   for (const UpPipeline& p : pipelines) {
+    if (p.landing) continue;
     const std::string p_group = group + p.suffix;
     groups += (groups.empty() ? "" : ",") + p_group;
     ok = ok && start("speed" + p.suffix,
@@ -348,6 +364,26 @@ int RunUp(const UpFlags& f) {
     ok = ok && start("simulate" + p.suffix, sim).ok();
   }
   groups = "{" + groups + "}";
+  // Landing pipelines: one `ingest --watch` for all of them, over STORAGE/landing, with FarmIA's
+  // sample files written first (new ones on every start) when a FarmIA pipeline is among them.
+  const std::string landing = root + "/landing";
+  if (ok && !landing_args.empty()) {
+    if (farmia) {
+      const auto seed = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+      auto gen = RunToCompletion({self, "generate", "farmia", "--landing", landing, "--faults",
+                                  "--seed", std::to_string(seed)},
+                                 logs + "/generate.log");
+      if (!gen.ok() || *gen != 0) {
+        spdlog::warn("up: generate farmia failed; see {}/generate.log", logs);
+      }
+    }
+    std::vector<std::string> args = {"ingest",    "--watch", "--landing", landing,
+                                     "--storage", root,      "--pg",      pg};
+    args.insert(args.end(), landing_args.begin(), landing_args.end());
+    ok = start("ingest", args).ok();
+  }
   std::string dashboard = "(no dashboard in this build)";
   if (ok) {
     std::string out = logs + "/serve.log";
@@ -377,13 +413,19 @@ int RunUp(const UpFlags& f) {
       "  dashboard:   %s\n"
       "  pipelines:   %s\n"
       "  PostgreSQL:  %s\n"
-      "  broker:      %s (topic%s %s)\n"
+      "  broker:      %s\n"
+      "%s"
       "  lake:        %s\n"
       "  logs:        %s\n"
       "Ctrl-C stops everything.\n",
       dashboard.c_str(), names.c_str(),
-      target->secrets.empty() ? pg.c_str() : target->display.c_str(), brokers.c_str(),
-      topics.size() > 1 ? "s" : "", fmt::format("{}", fmt::join(topics, ", ")).c_str(),
+      target->secrets.empty() ? pg.c_str() : target->display.c_str(),
+      topics.empty() ? "none (no Kafka pipeline)"
+                     : fmt::format("{} (topic{} {})", brokers, topics.size() > 1 ? "s" : "",
+                                   fmt::join(topics, ", "))
+                           .c_str(),
+      landing_args.empty() ? ""
+                           : fmt::format("  landing:     {} (drop files here)\n", landing).c_str(),
       datasets.c_str(), logs.c_str());
   std::fflush(stdout);
 
@@ -418,13 +460,27 @@ int RunUp(const UpFlags& f) {
     if (batch_pid == 0 && std::chrono::steady_clock::now() >= next_batch) {
       // Every unit (hour, day) that closed, or that late data reopened, gets its batch run.
       const UpPipeline& p = pipelines[batch_next];
-      auto pid = Spawn(p.With({self, "batch", "--storage", root, "--pg", pg, "--pending"}),
-                       logs + "/batch" + p.suffix + ".log");
-      if (pid.ok()) batch_pid = *pid;
+      if (p.batch) {
+        auto pid = Spawn(p.With({self, "batch", "--storage", root, "--pg", pg, "--pending"}),
+                         logs + "/batch" + p.suffix + ".log");
+        if (pid.ok()) batch_pid = *pid;
+      }
       batch_next = (batch_next + 1) % pipelines.size();
       if (batch_next == 0) next_batch = std::chrono::steady_clock::now() + *speed_every;
     }
     std::string line = StatusLine(conn->get(), groups, &last_events, &last_at);
+    if (!landing_args.empty()) {
+      auto r = postgres::Query(conn->get(),
+                               "SELECT count(*) FILTER (WHERE status = 'ok'), count(*) FILTER "
+                               "(WHERE status <> 'ok'), coalesce(sum(rows), 0), "
+                               "coalesce(sum(bad_rows), 0) FROM lf_ingested_files",
+                               {}, "up: ingest status");
+      if (r.ok()) {
+        line += fmt::format("; ingest: {} files ({} unreadable), {} rows, {} bad rows",
+                            PQgetvalue(r->get(), 0, 0), PQgetvalue(r->get(), 0, 1),
+                            PQgetvalue(r->get(), 0, 2), PQgetvalue(r->get(), 0, 3));
+      }
+    }
     if (tty) {
       std::printf("\r\033[K%s", line.c_str());
     } else {

@@ -474,6 +474,51 @@ absl::StatusOr<std::string> Api::Metric(const Params& p) {
                    "serve: metric");
 }
 
+absl::StatusOr<std::string> Api::Ingest(const Params& p) {
+  LF_RETURN_IF_ERROR(CheckAllowed(p, {"limit"}));
+  LF_ASSIGN_OR_RETURN(int limit, ParseInt(p, "limit", 1, 1000, 50));
+  bool manifest = false, catalog = false;
+  LF_RETURN_IF_ERROR(pool_->With([&](PGconn* conn) -> absl::Status {
+    LF_ASSIGN_OR_RETURN(postgres::PgResult r,
+                        postgres::Query(conn,
+                                        "SELECT to_regclass('lf_ingested_files') IS NOT NULL, "
+                                        "to_regclass('lf_pipelines') IS NOT NULL",
+                                        {}, "serve: find the ingest manifest"));
+    manifest = std::string_view(PQgetvalue(r.get(), 0, 0)) == "t";
+    catalog = std::string_view(PQgetvalue(r.get(), 0, 1)) == "t";
+    return absl::OkStatus();
+  }));
+  if (!manifest) return std::string(R"({"pipelines":[],"recent":[]})");
+  // Every landing pipeline of the catalog, with or without files yet, and any pipeline the
+  // manifest names.
+  const std::string names =
+      catalog ? "SELECT pipeline AS name FROM agg UNION SELECT name FROM lf_pipelines WHERE "
+                "source = 'landing'"
+              : "SELECT pipeline AS name FROM agg";
+  const std::string dataset =
+      catalog ? "(SELECT lake_dataset FROM lf_pipelines p WHERE p.name = n.name)" : "NULL";
+  return JsonQuery(
+      fmt::format(
+          "WITH agg AS (SELECT pipeline, count(*) FILTER (WHERE status = 'ok') AS files, "
+          "count(*) FILTER (WHERE status <> 'ok') AS error_files, sum(rows) AS rows, "
+          "sum(bad_rows) AS bad_rows, sum(size) AS bytes, max(ingested_at) AS last_at "
+          "FROM lf_ingested_files GROUP BY pipeline), names AS ({names}) "
+          "SELECT json_build_object('pipelines', coalesce((SELECT json_agg(json_build_object("
+          "'pipeline', n.name, 'dataset', {dataset}, 'files', coalesce(a.files, 0), "
+          "'error_files', coalesce(a.error_files, 0), 'rows', coalesce(a.rows, 0), 'bad_rows', "
+          "coalesce(a.bad_rows, 0), 'bytes', coalesce(a.bytes, 0), 'last_at', {last_iso}, "
+          "'last_file', (SELECT l.path FROM lf_ingested_files l WHERE l.pipeline = n.name ORDER "
+          "BY l.ingested_at DESC, l.path DESC LIMIT 1)) ORDER BY n.name) FROM names n LEFT JOIN "
+          "agg a ON a.pipeline = n.name), '[]'::json), 'recent', coalesce((SELECT json_agg(r) "
+          "FROM (SELECT pipeline, path, status, error, rows, bad_rows, size AS bytes, {at_iso} "
+          "AS at FROM lf_ingested_files ORDER BY ingested_at DESC, path DESC LIMIT $1::int) r), "
+          "'[]'::json))::text",
+          fmt::arg("names", names), fmt::arg("dataset", dataset),
+          fmt::arg("last_iso", Iso("a.last_at AT TIME ZONE 'UTC'")),
+          fmt::arg("at_iso", Iso("ingested_at AT TIME ZONE 'UTC'"))),
+      {std::to_string(limit)}, "serve: ingest");
+}
+
 absl::StatusOr<bool> Api::HasRunLog() {
   if (run_log_) return true;  // tables are not dropped while serving
   bool exists = false;

@@ -51,6 +51,9 @@ class Api {
   // open mark per window; layer=lambda reads a batch metric's <metric>_lambda view instead, each
   // row saying which layer it came from.
   absl::StatusOr<std::string> Metric(const Params& p);
+  // /api/ingest[?limit=N]: the ingestion engine per pipeline (files taken and refused, rows, bad
+  // rows, bytes, the last file) and the newest N (default 50) files of the manifest.
+  absl::StatusOr<std::string> Ingest(const Params& p);
   // /metrics in Prometheus text format.
   absl::StatusOr<std::string> Metrics();
   // OK when PostgreSQL answers.

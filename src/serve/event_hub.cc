@@ -98,7 +98,8 @@ void Watcher::Loop() {
       }
       auto c = postgres::Connect(ReadOnlyTarget(options_.target));
       if (c.ok()) {
-        auto st = postgres::Exec(c->get(), "LISTEN lf_speed; LISTEN lf_batch", "serve: listen");
+        auto st = postgres::Exec(c->get(), "LISTEN lf_speed; LISTEN lf_batch; LISTEN lf_ingest",
+                                 "serve: listen");
         if (st.ok()) {
           conn = std::move(*c);
           next_poll = now;
@@ -132,6 +133,9 @@ void Watcher::Loop() {
       } else if (channel == "lf_batch") {
         notified_batch = true;
         batch_detail = n->extra;
+      } else if (channel == "lf_ingest") {
+        // The ingestion engine committed a batch of files: no fingerprint to compare.
+        hub_->Publish("ingest", EventJson("ingest", n->extra));
       }
       PQfreemem(n);
     }

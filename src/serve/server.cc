@@ -180,13 +180,16 @@ void Server::Impl::Routes() {
   http.Get("/api/metric", [this](const httplib::Request& req, httplib::Response& res) {
     Reply(res, api.Metric(req.params));
   });
+  http.Get("/api/ingest", [this](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, api.Ingest(req.params));
+  });
   http.Get("/api/events",
            [this](const httplib::Request& req, httplib::Response& res) { ServeEvents(req, res); });
   http.Get("/api/.*", [](const httplib::Request& req, httplib::Response& res) {
     JsonError(
         res, 404,
         "serve: no such endpoint (windows, hourly, top, quota, reconciliation, health, pipelines, "
-        "metric, events)");
+        "metric, ingest, events)");
   });
   // Everything else is an embedded file or 404: the request path is only ever compared with the
   // names of the embedded table, so nothing outside it can be reached.

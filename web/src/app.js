@@ -4,6 +4,7 @@ import {
   $, el, api, chart, fillTable, drawLines, drawBars, fmtInt, fmtBytes, exact, valueAxis, utc, utcDay, iso, shortId, HOUR, DAY,
 } from './common.js';
 import { drawPipelinePage } from './pipeline_page.js';
+import { drawIngestPage } from './ingest_page.js';
 
 // ---- the range: relative to the newest window of data (simulated data may lie in the past)
 let health = null;
@@ -171,12 +172,16 @@ const pageName = () => {
   const m = /^#pipeline=(.+)$/.exec(location.hash);
   return m ? decodeURIComponent(m[1]) : null;
 };
+const INGEST = '#ingest';
 function drawTabs(telecomWindows) {
-  const wide = catalog.filter((p) => p.layout === 'wide');
-  let current = pageName();
+  const wide = catalog.filter((p) => p.layout === 'wide' && p.source !== 'landing');
+  const landing = catalog.some((p) => p.source === 'landing');
+  let current = location.hash === INGEST && landing ? INGEST : pageName();
   // Without a choice, the telecom page; unless it has nothing and a pipeline does.
-  if (current === null && location.hash !== '#telecom' && telecomWindows === 0 && wide.length) current = wide[0].name;
-  if (current !== null && !wide.some((p) => p.name === current)) current = null;
+  if (current === null && location.hash !== '#telecom' && telecomWindows === 0) {
+    current = wide.length ? wide[0].name : landing ? INGEST : null;
+  }
+  if (current !== null && current !== INGEST && !wide.some((p) => p.name === current)) current = null;
   const tab = (label, href, on, name) => {
     const a = el('a', label, on ? 'on' : undefined);
     a.href = href;
@@ -184,12 +189,14 @@ function drawTabs(telecomWindows) {
     return a;
   };
   $('tabs').replaceChildren(tab('Telecom', '#telecom', current === null),
-    ...wide.map((p) => tab(p.name, `#pipeline=${encodeURIComponent(p.name)}`, current === p.name, p.name)));
-  $('tabs').hidden = wide.length === 0;
+    ...wide.map((p) => tab(p.name, `#pipeline=${encodeURIComponent(p.name)}`, current === p.name, p.name)),
+    ...(landing ? [tab('Ingestion', INGEST, current === INGEST)] : []));
+  $('tabs').hidden = wide.length === 0 && !landing;
   $('page-telecom').hidden = current !== null;
   $('page-pipeline').hidden = current === null;
   $('controls').hidden = current !== null;
-  document.body.dataset.page = current === null ? 'telecom' : `pipeline:${current}`;
+  document.body.dataset.page = current === null ? 'telecom' : current === INGEST ? 'ingest' : `pipeline:${current}`;
+  if (current === INGEST) return INGEST;
   return current === null ? null : wide.find((p) => p.name === current);
 }
 
@@ -208,7 +215,8 @@ async function refresh() {
       health = await api('health');
       const shownPipeline = drawTabs(Number(health.tables?.bytes ?? 0));
       if (shownPipeline) {
-        await drawPipelinePage(shownPipeline, $('page-pipeline'));
+        if (shownPipeline === INGEST) await drawIngestPage($('page-pipeline'));
+        else await drawPipelinePage(shownPipeline, $('page-pipeline'));
         refreshes += 1;
         document.body.dataset.refreshes = String(refreshes);
         document.body.dataset.ready = 'true';
@@ -270,6 +278,7 @@ function connect() {
   });
   es.addEventListener('speed', onUpdate);
   es.addEventListener('batch', onUpdate);
+  es.addEventListener('ingest', onUpdate);
   es.onerror = () => {
     $('live').textContent = 'reconnecting…';
     $('live').className = 'live off';
