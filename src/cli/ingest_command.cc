@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,8 +73,8 @@ int RunIngest(const IngestFlags& f) {
   HideSecretsFromProcessList(*target);
 
   ingest::IngestOptions options;
-  options.landing = f.landing;
-  options.storage = f.storage;
+  options.storage = std::filesystem::absolute(f.storage).string();
+  options.landing = std::filesystem::absolute(f.landing).string();
   options.settle = std::chrono::duration_cast<std::chrono::milliseconds>(*settle);
   options.keep_files = f.keep_files;
   options.batch_rows = f.batch_rows;

@@ -209,3 +209,31 @@ TEST(ParseTextValueTest, TypesBoundsAndSpaces) {
 
 }  // namespace
 }  // namespace lf::ingest
+
+namespace lf::ingest {
+namespace {
+
+// Found by fuzz_landing_decoder: On-Demand skips an unknown member's array or object by counting
+// brackets, so `[1,{"k":2]}` went to _rescued_data as it was. The record is malformed.
+TEST_F(LandingDecoderTest, AnUnbalancedUnknownMemberMakesTheRecordBad) {
+  DecodedFile d = Decode(
+      "{\"sensor_id\":\"S1\",\"ts\":1,\"temperature_c\":1,\"u\":[1,{\"k\":2]}}\n"
+      "{\"sensor_id\":\"S2\",\"ts\":1,\"temperature_c\":1,\"u\":[1,{\"k\":2}]}\n",
+      pipeline::Format::kJson);
+  EXPECT_EQ(d.rows, 1);
+  ASSERT_EQ(d.bad_rows, 1);
+  EXPECT_EQ(dead_[0].source_row, 1);
+  EXPECT_EQ(meta_.rescued[0], R"({"u":[1,{"k":2}]})");
+  // Scalars are checked too: On-Demand does not read the values it skips.
+  dead_.clear();
+  d = Decode(
+      "{\"sensor_id\":\"S1\",\"ts\":1,\"temperature_c\":1,\"x\":tru}\n"
+      "{\"sensor_id\":\"S1\",\"ts\":1,\"temperature_c\":1,\"x\":01}\n"
+      "{\"sensor_id\":\"S1\",\"ts\":1,\"temperature_c\":1,\"x\":\"a\\q\"}\n",
+      pipeline::Format::kJson);
+  EXPECT_EQ(d.rows, 0);
+  EXPECT_EQ(d.bad_rows, 3);
+}
+
+}  // namespace
+}  // namespace lf::ingest

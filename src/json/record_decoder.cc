@@ -187,6 +187,9 @@ bool JsonRecordDecoder::Rescue(std::string_view name, simdjson::ondemand::value 
     }
   }
   if (e) return Malformed(error, e);
+  if (auto v = rescue_parser_.parse(raw.data(), raw.size(), true).error(); v) {
+    return Malformed(error, v);
+  }
   rescue_->push_back(rescue_->empty() ? '{' : ',');
   AppendJsonString(name, rescue_);
   rescue_->push_back(':');

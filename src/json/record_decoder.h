@@ -51,6 +51,8 @@ class JsonRecordDecoder : public pipeline::Decoder {
   std::vector<Slot> slots_;
   std::vector<std::string> unescaped_;  // owned copies of string values, per field
   std::string* rescue_ = nullptr;
+  // Checks rescued values: On-Demand skips over unknown ones (brackets counted, scalars not read).
+  simdjson::dom::parser rescue_parser_;
 };
 
 }  // namespace lf::json

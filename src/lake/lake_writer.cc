@@ -48,7 +48,7 @@ absl::Status MakeDirs(const fs::path& dir) {
   if (!fs::create_directory(dir, ec) && ec) {
     return Internal("lake: create directory {}: {}", dir.string(), ec.message());
   }
-  return SyncDirectory(dir.parent_path().string());
+  return SyncDirectory(dir.parent_path().empty() ? "." : dir.parent_path().string());
 }
 
 }  // namespace

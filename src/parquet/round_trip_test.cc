@@ -281,6 +281,25 @@ TEST(WriterTest, DictionaryFallsBackToPlain) {
   EXPECT_EQ(ci->indices.back(), ci->EntryCount() - 1);  // the last PLAIN value
 }
 
+// Found by the ingest tests: an empty string as the first value of a dictionary (no storage
+// block allocated yet) crashed the writer.
+TEST(WriterTest, EmptyStringFirstInTheDictionary) {
+  const std::string path = TempPath("empty_first.parquet");
+  auto w = ParquetWriter::Open(path, {{"s", ColumnType::kString, true}});
+  ASSERT_TRUE(w.ok());
+  std::vector<std::string_view> sv = {"", "a", "", "bb"};
+  ColumnView v;
+  v.strings = sv;
+  ASSERT_TRUE((*w)->WriteBatch({&v, 1}).ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  auto r = ParquetReader::Open(path);
+  ASSERT_TRUE(r.ok());
+  auto col = (*r)->ReadColumn(0, 0);
+  ASSERT_TRUE(col.ok()) << col.status();
+  ASSERT_EQ(col->num_rows, 4u);
+  for (size_t i = 0; i < sv.size(); ++i) EXPECT_EQ(col->StringAt(i), sv[i]);
+}
+
 TEST(WriterTest, LakeSchemaAndEmptyFile) {
   const std::string path = TempPath("lake.parquet");
   auto w = ParquetWriter::Open(path, LakeEventSchema());

@@ -102,6 +102,7 @@ class StringDictionary {
 
  private:
   std::string_view Store(std::string_view s) {
+    if (s.empty()) return std::string_view();  // nothing to keep (and maybe no block yet)
     if (s.size() > block_size_ - block_used_) {
       size_t size = std::max<size_t>(64 << 10, s.size());
       blocks_.push_back(std::make_unique<char[]>(size));
@@ -109,7 +110,7 @@ class StringDictionary {
       block_used_ = 0;
     }
     char* p = blocks_.back().get() + block_used_;
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    std::memcpy(p, s.data(), s.size());
     block_used_ += s.size();
     return std::string_view(p, s.size());
   }
