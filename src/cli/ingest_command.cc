@@ -1,11 +1,13 @@
 // `lambdaflow ingest`: the ingestion engine (SPEC §6) — landing files into bronze, each exactly
 // once.
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/commands.h"
@@ -14,9 +16,15 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "ingest/ingest_job.h"
+#include "kafka/kafka_source.h"
+#include "lake/lake_writer.h"
 #include "postgres/connection.h"
 #include "postgres/ingest_store.h"
+#include "postgres/lake_sink.h"
+#include "postgres/metric_sink.h"
 #include "spdlog/spdlog.h"
+#include "speed/engine.h"
+#include "speed/speed_job.h"
 
 namespace lf::cli {
 namespace {
@@ -31,6 +39,55 @@ struct IngestFlags {
   int64_t batch_rows = 1'000'000;
   std::string brokers, registry;
 };
+
+// A Kafka source into bronze: the speed layer's exactly-once lake protocol (offsets committed
+// with the Parquet files) with a decoder and no metrics; its progress is the group
+// lambdaflow-<name>'s rows in lf_offsets. --once stops when nothing arrived for a few seconds.
+absl::StatusOr<speed::SpeedSummary> IngestKafka(const pipeline::Definition& def,
+                                                const IngestFlags& f,
+                                                const postgres::ConnTarget& target) {
+  const std::string group = "lambdaflow-" + def.name;
+  const std::string storage = std::filesystem::absolute(f.storage).string();
+  speed::SpeedOptions options;
+  options.topic = def.source.topic;
+  options.flush_interval = std::chrono::milliseconds(1000);
+  options.windows.lateness = std::chrono::duration_cast<std::chrono::seconds>(def.lateness);
+  if (f.once) options.exit_when_idle = std::chrono::milliseconds(3000);
+  postgres::MetricSinkOptions metric_options;
+  metric_options.target = target;
+  metric_options.definition = &def;
+  metric_options.pipeline = group;
+  metric_options.topic = def.source.topic;
+  LF_ASSIGN_OR_RETURN(auto sink, postgres::PgMetricSink::Open(metric_options));
+  lake::LakeWriterOptions lake_options;
+  lake_options.root = storage;
+  lake_options.writer_id = lake::MakeWriterId();
+  lake_options.dataset = def.lake.dataset;
+  lake_options.metadata = def.lake.metadata;
+  lake_options.schema = lake::LakeSchema(pipeline::Schema(def.fields), def.lake.metadata);
+  lake_options.partitioning =
+      def.lake.partition == pipeline::LakePartition::kEventHour   ? lake::Partitioning::kEventHour
+      : def.lake.partition == pipeline::LakePartition::kEventDate ? lake::Partitioning::kEventDate
+                                                                  : lake::Partitioning::kIngestDate;
+  LF_ASSIGN_OR_RETURN(auto writer, lake::LakeWriter::Open(lake_options));
+  postgres::LakeSinkOptions lake_sink_options;
+  lake_sink_options.target = target;
+  lake_sink_options.pipeline = group;
+  lake_sink_options.topic = def.source.topic;
+  lake_sink_options.dataset = def.lake.dataset;
+  lake_sink_options.speed_sink = "pg:" + def.name;
+  LF_ASSIGN_OR_RETURN(auto lake_sink, postgres::PgLakeSink::Open(lake_sink_options));
+  auto engine = std::make_unique<speed::MetricEngine>(&def);
+  speed::SpeedJob job(options, sink.get(), writer.get(), lake_sink.get(), std::move(engine));
+  kafka::SourceOptions source_options;
+  source_options.brokers = f.brokers;
+  source_options.topic = def.source.topic;
+  source_options.group = group;
+  LF_ASSIGN_OR_RETURN(auto source, kafka::KafkaSource::Open(source_options, &job));
+  spdlog::info("ingest {}: {} topic {} group {} -> {}/{}", def.name, f.brokers, def.source.topic,
+               group, storage, def.lake.dataset);
+  return job.Run(source.get());
+}
 
 int RunIngest(const IngestFlags& f) {
   if (f.once && f.watch)
@@ -50,13 +107,19 @@ int RunIngest(const IngestFlags& f) {
   for (const std::string& file : f.pipelines) {
     auto def = LoadDefinition(file);
     if (!def.ok()) return Fail(def.status(), 2);
-    if (def->source.kind != pipeline::SourceKind::kLanding) {
-      return Fail(Unimplemented("ingest: pipeline {} ({}) reads Kafka: Avro topics into bronze are "
-                                "not supported by this build yet; only landing files",
-                                def->name, file),
-                  2);
-    }
-    if (def->source.format == pipeline::Format::kAvro) {
+    if (def->source.kind == pipeline::SourceKind::kKafka) {
+      if (def->source.format == pipeline::Format::kAvro) {
+        return Fail(Unimplemented("ingest: pipeline {} ({}) reads Avro from Kafka: not supported "
+                                  "by this build yet (JSON topics and landing files are)",
+                                  def->name, file),
+                    2);
+      }
+      if (f.brokers.empty()) {
+        return Fail(InvalidArgument("ingest: pipeline {} ({}) reads Kafka topic {}: give --brokers",
+                                    def->name, file, def->source.topic),
+                    2);
+      }
+    } else if (def->source.format == pipeline::Format::kAvro) {
       return Fail(
           InvalidArgument("ingest: pipeline {} ({}): Avro is for Kafka sources", def->name, file),
           2);
@@ -78,8 +141,32 @@ int RunIngest(const IngestFlags& f) {
   options.settle = std::chrono::duration_cast<std::chrono::milliseconds>(*settle);
   options.keep_files = f.keep_files;
   options.batch_rows = f.batch_rows;
+  // Kafka pipelines each on a thread of their own (the speed layer's loop); landing pipelines
+  // below on this one.
+  std::vector<std::thread> kafka_threads;
+  std::atomic<int> kafka_failures{0};
+  std::atomic<int64_t> kafka_rows{0}, kafka_bad{0};
+  for (const auto& def : defs) {
+    if (def->source.kind != pipeline::SourceKind::kKafka) continue;
+    const pipeline::Definition* d = def.get();
+    kafka_threads.emplace_back([d, &f, &target, &kafka_failures, &kafka_rows, &kafka_bad] {
+      auto s = IngestKafka(*d, f, *target);
+      if (!s.ok()) {
+        spdlog::error("ingest {}: stopped: {} (uncommitted messages are read again on restart)",
+                      d->name, Message(s.status()));
+        ++kafka_failures;
+        if (!f.once) RequestShutdown();
+        return;
+      }
+      spdlog::info("ingest {}: {} messages to bronze, {} bad (dead_letters), {} lake files",
+                   d->name, s->lake_rows, s->bad, s->lake_files);
+      kafka_rows += s->lake_rows;
+      kafka_bad += s->bad;
+    });
+  }
   std::vector<std::unique_ptr<ingest::IngestJob>> jobs;
   for (const auto& def : defs) {
+    if (def->source.kind == pipeline::SourceKind::kKafka) continue;
     auto store = postgres::PgIngestStore::Open(*target, def->name, def->lake.dataset);
     if (!store.ok()) return Fail(store.status());
     auto job = std::make_unique<ingest::IngestJob>(def.get(), options, std::move(*store));
@@ -92,7 +179,7 @@ int RunIngest(const IngestFlags& f) {
   const auto started = std::chrono::steady_clock::now();
   int failures = 0;
   int exit_code = 0;
-  while (!ShutdownRequested()) {
+  while (!ShutdownRequested() && !jobs.empty()) {
     bool failed = false;
     for (auto& job : jobs) {
       auto handled = job->Poll();
@@ -115,9 +202,16 @@ int RunIngest(const IngestFlags& f) {
     SleepUnlessShutdown(failed ? std::chrono::milliseconds(2000)
                                : std::chrono::duration_cast<std::chrono::milliseconds>(*poll));
   }
+  if (jobs.empty() && !f.once) {
+    while (!ShutdownRequested()) SleepUnlessShutdown(std::chrono::seconds(1));
+  }
+  for (std::thread& t : kafka_threads) t.join();
+  if (kafka_failures > 0) exit_code = 1;
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   ingest::IngestTotals all;
+  all.rows = kafka_rows;
+  all.bad_rows = kafka_bad;
   for (auto& job : jobs) {
     const auto& t = job->totals();
     spdlog::info(

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/status.h"
+#include "fmt/format.h"
 
 namespace lf::speed {
 namespace {
@@ -63,13 +64,25 @@ void TelecomEngine::TakeDeltas(pipeline::SpeedFlush* flush) {
   }
 }
 
-MetricEngine::MetricEngine(const pipeline::Definition* def)
+MetricEngine::MetricEngine(const pipeline::Definition* def,
+                           std::unique_ptr<pipeline::Decoder> decoder, const BronzeFields* bronze)
     : def_(def),
       schema_(def->fields),
       dictionaries_(schema_),
-      decoder_(&schema_),
+      decoder_(std::move(decoder)),
       batch_(&schema_, &dictionaries_),
-      aggregator_(def) {}
+      aggregator_(def) {
+  if (!decoder_) {
+    auto json = std::make_unique<json::JsonRecordDecoder>(&schema_);
+    if (def->lake.metadata) json->set_rescue(&own_bronze_.rescued);
+    decoder_ = std::move(json);
+    bronze = &own_bronze_;
+  }
+  if (def->lake.metadata) {
+    bronze_ = bronze ? bronze : &own_bronze_;
+    meta_.topic = def->source.topic;
+  }
+}
 
 void MetricEngine::Decode(std::span<const pipeline::RawMessage> messages,
                           std::span<const uint8_t> wanted, std::vector<DecodeResult>* results) {
@@ -81,8 +94,12 @@ void MetricEngine::Decode(std::span<const pipeline::RawMessage> messages,
     if (!wanted[i]) continue;
     const pipeline::RawMessage& m = messages[i];
     DecodeResult& r = (*results)[i];
-    r.ok = decoder_.Decode(m.payload, m.key, m.partition, m.offset, &batch_, &error);
+    r.ok = decoder_->Decode(m.payload, m.key, m.partition, m.offset, &batch_, &error);
     if (r.ok) {
+      if (bronze_) {
+        meta_.rescued.push_back(bronze_->rescued);
+        meta_.schema_id.push_back(bronze_->schema_id);
+      }
       r.event_time_s = aggregator_.EventTimeS(batch_, batch_.num_rows() - 1, ingest_time_s_);
     } else {
       r.error = std::move(error.message);
@@ -95,7 +112,12 @@ void MetricEngine::Aggregate(std::span<const uint8_t> keep, std::vector<int64_t>
 }
 
 absl::Status MetricEngine::AppendToLake(lake::LakeWriter* writer, std::span<const uint8_t> keep) {
-  return writer->Append(batch_, schema_.IndexOf(def_->event_time), ingest_time_s_, keep);
+  if (bronze_) {
+    meta_.ingested_at_us = ingest_time_s_ * 1'000'000;
+    meta_.batch_id = fmt::format("{}-{}", def_->name, ingest_time_s_);
+  }
+  return writer->Append(batch_, schema_.IndexOf(def_->event_time), ingest_time_s_, keep,
+                        bronze_ ? &meta_ : nullptr);
 }
 
 void MetricEngine::TakeDeltas(pipeline::SpeedFlush* flush) {

@@ -78,20 +78,35 @@ class TelecomEngine : public SpeedEngine {
   pipeline::EventBatch batch_, filtered_;
 };
 
-// Any definition (SPEC §4) with a Kafka JSON source: JsonRecordDecoder into a RecordBatch of its
-// schema, MetricAggregator over its metrics; the lake writer must have been opened with the
-// definition's LakeSchema.
+// What a decoder reports about the record it last decoded, for bronze's metadata columns
+// (SPEC §6.2): the members or fields the definition does not know, as a JSON object ("" for
+// none), and the writer schema's registry id (-1 when there is none).
+struct BronzeFields {
+  std::string rescued;
+  int32_t schema_id = -1;
+};
+
+// Any definition (SPEC §4) with a Kafka source: a decoder (JSON by default) into a RecordBatch of
+// its schema, MetricAggregator over its metrics (none for a bronze ingestion); the lake writer
+// must have been opened with the definition's LakeSchema (with metadata when the definition's
+// lake has `metadata: true`).
 class MetricEngine : public SpeedEngine {
  public:
-  // `def` must outlive the engine.
-  explicit MetricEngine(const pipeline::Definition* def);
+  // `def` must outlive the engine. `decoder` replaces the JSON decoder; it then fills `*bronze`
+  // (which must outlive the engine) after each record when the lake has metadata.
+  explicit MetricEngine(const pipeline::Definition* def,
+                        std::unique_ptr<pipeline::Decoder> decoder = nullptr,
+                        const BronzeFields* bronze = nullptr);
 
   void Decode(std::span<const pipeline::RawMessage> messages, std::span<const uint8_t> wanted,
               std::vector<DecodeResult>* results) override;
   void Aggregate(std::span<const uint8_t> keep, std::vector<int64_t>* late) override;
   absl::Status AppendToLake(lake::LakeWriter* writer, std::span<const uint8_t> keep) override;
   size_t pending_rows() const override { return batch_.num_rows(); }
-  void ClearBatch() override { batch_.Clear(); }
+  void ClearBatch() override {
+    batch_.Clear();
+    meta_.ClearRows();
+  }
   void TakeDeltas(pipeline::SpeedFlush* flush) override;
   void DiscardDeltas() override { aggregator_.DiscardDeltas(); }
   void AdvanceWatermark(int64_t watermark_s) override { aggregator_.AdvanceWatermark(watermark_s); }
@@ -104,7 +119,10 @@ class MetricEngine : public SpeedEngine {
   const pipeline::Definition* def_;
   pipeline::Schema schema_;
   pipeline::Dictionaries dictionaries_;
-  json::JsonRecordDecoder decoder_;
+  std::unique_ptr<pipeline::Decoder> decoder_;
+  BronzeFields own_bronze_;
+  const BronzeFields* bronze_ = nullptr;  // with metadata
+  lake::RowMetadata meta_;
   pipeline::RecordBatch batch_;
   window::MetricAggregator aggregator_;
   int64_t ingest_time_s_ = 0;  // event time of rows of a definition without event_time
