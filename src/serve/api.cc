@@ -488,7 +488,7 @@ absl::StatusOr<std::string> Api::Ingest(const Params& p) {
     catalog = std::string_view(PQgetvalue(r.get(), 0, 1)) == "t";
     return absl::OkStatus();
   }));
-  if (!manifest) return std::string(R"({"pipelines":[],"recent":[]})");
+  if (!manifest) return std::string(R"({"pipelines":[],"recent":[],"topics":[]})");
   // Every landing pipeline of the catalog, with or without files yet, and any pipeline the
   // manifest names.
   const std::string names =
@@ -497,6 +497,21 @@ absl::StatusOr<std::string> Api::Ingest(const Params& p) {
               : "SELECT pipeline AS name FROM agg";
   const std::string dataset =
       catalog ? "(SELECT lake_dataset FROM lf_pipelines p WHERE p.name = n.name)" : "NULL";
+  // Kafka topics into bronze: catalog pipelines with a Kafka source, a lake and no metrics; their
+  // progress is group lambdaflow-<name>'s in lf_offsets.
+  const std::string topics =
+      catalog
+          ? fmt::format(
+                "coalesce((SELECT json_agg(json_build_object('pipeline', p.name, 'topic', "
+                "p.topic, 'dataset', p.lake_dataset, 'rows', coalesce(o.events, 0), 'bad_rows', "
+                "coalesce(o.bad, 0), 'lag', o.lag, 'last_at', {}) ORDER BY p.name) FROM "
+                "lf_pipelines p LEFT JOIN (SELECT pipeline, sink, sum(events) AS events, sum(bad) "
+                "AS bad, sum(lag) AS lag, max(updated_at) AS at FROM lf_offsets GROUP BY "
+                "pipeline, sink) o ON o.pipeline = 'lambdaflow-' || p.name AND o.sink = 'pg:' || "
+                "p.name WHERE p.source = 'kafka' AND p.lake_dataset IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM lf_metrics m WHERE m.pipeline = p.name)), '[]'::json)",
+                Iso("o.at AT TIME ZONE 'UTC'"))
+          : std::string("'[]'::json");
   return JsonQuery(
       fmt::format(
           "WITH agg AS (SELECT pipeline, count(*) FILTER (WHERE status = 'ok') AS files, "
@@ -512,8 +527,8 @@ absl::StatusOr<std::string> Api::Ingest(const Params& p) {
           "agg a ON a.pipeline = n.name), '[]'::json), 'recent', coalesce((SELECT json_agg(r) "
           "FROM (SELECT pipeline, path, status, error, rows, bad_rows, size AS bytes, {at_iso} "
           "AS at FROM lf_ingested_files ORDER BY ingested_at DESC, path DESC LIMIT $1::int) r), "
-          "'[]'::json))::text",
-          fmt::arg("names", names), fmt::arg("dataset", dataset),
+          "'[]'::json), 'topics', {topics})::text",
+          fmt::arg("names", names), fmt::arg("dataset", dataset), fmt::arg("topics", topics),
           fmt::arg("last_iso", Iso("a.last_at AT TIME ZONE 'UTC'")),
           fmt::arg("at_iso", Iso("ingested_at AT TIME ZONE 'UTC'"))),
       {std::to_string(limit)}, "serve: ingest");

@@ -60,15 +60,23 @@ export async function drawIngestPage(main) {
   }));
   drawBars(parts.chartDiv, data.pipelines.map((p) => ({ label: p.dataset ?? p.pipeline, title: p.pipeline, value: p.rows })),
     { color: '#2b8a3e' });
-  fillTable(parts.totalsTable, data.pipelines.map((p) => [
+  fillTable(parts.totalsTable, [...data.pipelines.map((p) => [
     { text: p.pipeline, cls: 'ellipsis', title: p.dataset ?? '' },
     { text: fmtInt(p.files), cls: 'num', value: p.files },
     { text: fmtInt(p.error_files), cls: `num${p.error_files ? ' warn' : ''}`, value: p.error_files },
     { text: fmtCompact(p.rows), cls: 'num', value: p.rows, title: exact(p.rows) },
     { text: fmtInt(p.bad_rows), cls: 'num', value: p.bad_rows },
     { text: fmtBytes(p.bytes), cls: 'num', value: p.bytes, title: exact(p.bytes, 'bytes') },
-  ]));
-  if (!data.pipelines.length) fillTable(parts.totalsTable, [[{ text: 'no landing pipeline yet', colSpan: 6 }]]);
+  ]), ...(data.topics ?? []).map((t) => [
+    // A Kafka topic: messages instead of files, and its consumer lag instead of bytes.
+    { text: t.pipeline, cls: 'ellipsis', title: `Kafka topic ${t.topic} → ${t.dataset}` },
+    { text: `topic ${t.topic}`, cls: 'num ellipsis', title: t.topic },
+    { text: '–', cls: 'num' },
+    { text: fmtCompact(t.rows), cls: 'num', value: t.rows, title: exact(t.rows) },
+    { text: fmtInt(t.bad_rows), cls: 'num', value: t.bad_rows },
+    { text: t.lag === null ? 'lag –' : `lag ${fmtInt(t.lag)}`, cls: 'num', value: t.lag ?? '' },
+  ])]);
+  if (!data.pipelines.length && !(data.topics ?? []).length) fillTable(parts.totalsTable, [[{ text: 'no landing pipeline yet', colSpan: 6 }]]);
   fillTable(parts.recentTable, data.recent.map((f) => [
     { text: utc(Date.parse(f.at)), cls: 'nowrap' },
     { text: f.pipeline, cls: 'ellipsis' },
