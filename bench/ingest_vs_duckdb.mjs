@@ -62,7 +62,7 @@ const median = (xs) => {
 };
 
 console.log(`generating ${ROWS} rows …`);
-run([BIN, 'generate', 'farmia', '--landing', path.join(dir, 'gen'), '--files', '1', '--rows', String(ROWS), '--seed', '7'],
+run([BIN, 'generate', 'farmia', '--landing', path.join(dir, 'gen'), '--files', '1', '--rows', String(ROWS), '--seed', '7', '--datasets', 'iot_sensors'],
   { stdio: ['ignore', 'ignore', 'inherit'] });
 const csv = path.join(dir, 'gen/iot_sensors/iot_sensors_001.csv');
 const bytes = fs.statSync(csv).size;

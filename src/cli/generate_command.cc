@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "common/status.h"
@@ -21,6 +22,7 @@ struct GenerateFlags {
   std::string start = "2026-11-22T00:00:00Z";
   std::string brokers, registry;
   int64_t orders = 0;
+  std::vector<std::string> datasets;
 };
 
 int RunGenerateFarmia(const GenerateFlags& f) {
@@ -38,6 +40,7 @@ int RunGenerateFarmia(const GenerateFlags& f) {
   o.rows = f.rows;
   o.faults = f.faults;
   o.start = *start;
+  o.datasets = f.datasets;
   auto summary = sim::GenerateFarmia(o);
   if (!summary.ok())
     return Fail(summary.status(), absl::IsInvalidArgument(summary.status()) ? 2 : 1);
@@ -74,6 +77,10 @@ void AddGenerateCommand(CLI::App& app, Runner* run) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   farmia->add_flag("--faults", f->faults, "mix in realistic faults");
+  farmia
+      ->add_option("--datasets", f->datasets,
+                   "only these (iot_sensors, inventory, suppliers, weather); default all")
+      ->delimiter(',');
   farmia->add_option("--start", f->start, "time of the first reading (UTC)")->capture_default_str();
   farmia->add_option("--brokers", f->brokers, "Kafka brokers for Avro sales orders");
   farmia->add_option("--schema-registry", f->registry, "schema registry for the orders");

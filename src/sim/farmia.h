@@ -8,8 +8,10 @@
 // member, quoted fields with commas and newlines, a byte order mark, CRLF line ends, an empty
 // file and a file that is not UTF-8.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/time.h"
@@ -23,6 +25,11 @@ struct FarmiaOptions {
   int rows = 200;  // per file
   bool faults = false;
   Timestamp start = FromUnixSeconds(1795305600);  // 2026-11-22T00:00:00Z: the readings' times
+  std::vector<std::string> datasets;              // empty: all four
+
+  bool Wants(const std::string& d) const {
+    return datasets.empty() || std::find(datasets.begin(), datasets.end(), d) != datasets.end();
+  }
 };
 
 struct FarmiaSummary {
