@@ -27,6 +27,7 @@ void AddServeCommand(CLI::App& app, Runner* run);
 void AddPipelineCommand(CLI::App& app, Runner* run);
 void AddIngestCommand(CLI::App& app, Runner* run);
 void AddGenerateCommand(CLI::App& app, Runner* run);
+void AddRegistryCommand(CLI::App& app, Runner* run);
 
 // Logs `st` as an error and returns `code` (the exit status: 2 for usage, 1 for failures).
 int Fail(const absl::Status& st, int code = 1);

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   lf::cli::AddPipelineCommand(app, &run);
   lf::cli::AddIngestCommand(app, &run);
   lf::cli::AddGenerateCommand(app, &run);
+  lf::cli::AddRegistryCommand(app, &run);
 
   try {
     app.parse(argc, argv);

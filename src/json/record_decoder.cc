@@ -295,25 +295,7 @@ bool JsonRecordDecoder::Decode(std::string_view payload, std::string_view key, i
     }
   }
   // The record is valid: append it.
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    pipeline::Column& c = out->column(i);
-    const Slot& s = slots_[i];
-    const bool valid = s.seen && s.valid;
-    c.valid.push_back(valid ? 1 : 0);
-    switch (c.type) {
-      case FieldType::kString:
-        c.ids.push_back(valid ? out->dictionaries().column(i).Intern(s.s) : 0);
-        break;
-      case FieldType::kFloat64:
-        c.doubles.push_back(valid ? s.d : 0);
-        break;
-      default:
-        c.ints.push_back(valid ? s.i : 0);
-        break;
-    }
-  }
-  out->partition.push_back(partition);
-  out->offset.push_back(offset);
+  out->AppendRow(slots_, partition, offset);
   return true;
 }
 

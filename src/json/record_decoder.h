@@ -30,13 +30,7 @@ class JsonRecordDecoder : public pipeline::Decoder {
 
  private:
   // One field's decoded value before the row is appended (the row is all or nothing).
-  struct Slot {
-    bool seen = false;
-    bool valid = false;
-    int64_t i = 0;
-    double d = 0;
-    std::string_view s;  // into buffer_ or the key
-  };
+  using Slot = pipeline::FieldSlot;
 
   int FieldIndex(std::string_view name) const;
   bool DecodeValue(size_t field, simdjson::ondemand::value value, pipeline::DecodeError* error);

@@ -74,6 +74,29 @@ void RecordBatch::Clear() {
   }
 }
 
+void RecordBatch::AppendRow(const std::vector<FieldSlot>& slots, int32_t partition,
+                            int64_t offset) {
+  for (size_t i = 0; i < slots.size(); ++i) {
+    Column& c = columns_[i];
+    const FieldSlot& s = slots[i];
+    const bool valid = s.seen && s.valid;
+    c.valid.push_back(valid ? 1 : 0);
+    switch (c.type) {
+      case FieldType::kString:
+        c.ids.push_back(valid ? dictionaries_->column(i).Intern(s.s) : 0);
+        break;
+      case FieldType::kFloat64:
+        c.doubles.push_back(valid ? s.d : 0);
+        break;
+      default:
+        c.ints.push_back(valid ? s.i : 0);
+        break;
+    }
+  }
+  this->partition.push_back(partition);
+  this->offset.push_back(offset);
+}
+
 bool Refuse(DecodeError* error, DecodeError::Code code, std::string_view field,
             std::string message) {
   error->code = code;

@@ -57,6 +57,17 @@ struct Column {
   std::vector<uint8_t> valid;
 };
 
+// One field's value in a record being decoded: decoders fill one slot per field, then append the
+// row with RecordBatch::AppendRow. `i` holds int64, bool (0/1) and timestamp (µs) values, `d`
+// float64, `s` a string (which must stay alive until the row is appended).
+struct FieldSlot {
+  bool seen = false;
+  bool valid = false;
+  int64_t i = 0;
+  double d = 0;
+  std::string_view s;
+};
+
 class RecordBatch {
  public:
   // `schema` and `dictionaries` must outlive the batch.
@@ -70,6 +81,9 @@ class RecordBatch {
   const Column& column(size_t i) const { return columns_[i]; }
   // The string of row `row` of string column `i` (empty for null).
   std::string_view String(size_t i, size_t row) const;
+
+  // Appends one row: field i from slots[i] (null unless seen and valid; strings interned).
+  void AppendRow(const std::vector<FieldSlot>& slots, int32_t partition, int64_t offset);
 
   // OK when every column has num_rows() values of its type, string ids exist in their
   // dictionaries, and required fields have no null; else Internal naming the column.
