@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "ingest/orders.h"
 #include "sim/farmia.h"
 #include "spdlog/spdlog.h"
 
@@ -26,9 +27,10 @@ struct GenerateFlags {
 };
 
 int RunGenerateFarmia(const GenerateFlags& f) {
-  if (!f.brokers.empty() || !f.registry.empty() || f.orders > 0) {
-    return Fail(Unimplemented("generate farmia: Avro sales orders (--brokers, --schema-registry, "
-                              "--orders) are not in this build yet; only the landing files"),
+  const bool orders = !f.brokers.empty() || !f.registry.empty() || f.orders > 0;
+  if (orders && (f.brokers.empty() || f.registry.empty())) {
+    return Fail(InvalidArgument("generate farmia: Avro sales orders need --brokers and "
+                                "--schema-registry"),
                 2);
   }
   auto start = ParseTime(f.start);
@@ -41,6 +43,20 @@ int RunGenerateFarmia(const GenerateFlags& f) {
   o.faults = f.faults;
   o.start = *start;
   o.datasets = f.datasets;
+  if (orders) {
+    ingest::OrdersOptions oo;
+    oo.brokers = f.brokers;
+    oo.registry = f.registry;
+    oo.orders = f.orders > 0 ? f.orders : 100;
+    oo.seed = f.seed;
+    oo.start_ms = ToUnixSeconds(*start) * 1000;
+    oo.faults = f.faults;
+    auto sent = ingest::ProduceOrders(oo);
+    if (!sent.ok()) return Fail(sent.status());
+    spdlog::info("generate farmia: {} Avro sales order message(s) to topic {} via {}", *sent,
+                 oo.topic, f.brokers);
+    if (f.landing.empty()) return 0;
+  }
   auto summary = sim::GenerateFarmia(o);
   if (!summary.ok())
     return Fail(summary.status(), absl::IsInvalidArgument(summary.status()) ? 2 : 1);
@@ -67,7 +83,7 @@ void AddGenerateCommand(CLI::App& app, Runner* run) {
       "CSV, inventory as NDJSON and JSON arrays, weather as JSON arrays, under "
       "LANDING/<dataset>/.\n"
       "--faults mixes in bad rows, extra columns, a BOM, CRLF, an empty and a non-UTF-8 file.");
-  farmia->add_option("--landing", f->landing, "the landing root to write into")->required();
+  farmia->add_option("--landing", f->landing, "the landing root to write into (files)");
   farmia->add_option("--seed", f->seed, "the same seed writes the same files")
       ->capture_default_str();
   farmia->add_option("--files", f->files, "files per dataset")
@@ -84,7 +100,9 @@ void AddGenerateCommand(CLI::App& app, Runner* run) {
   farmia->add_option("--start", f->start, "time of the first reading (UTC)")->capture_default_str();
   farmia->add_option("--brokers", f->brokers, "Kafka brokers for Avro sales orders");
   farmia->add_option("--schema-registry", f->registry, "schema registry for the orders");
-  farmia->add_option("--orders", f->orders, "sales orders to produce");
+  farmia->add_option("--orders", f->orders,
+                     "Avro sales orders to produce to topic sales_orders (default 100 with "
+                     "--brokers)");
   farmia->callback([run, f] { *run = [f] { return RunGenerateFarmia(*f); }; });
 }
 

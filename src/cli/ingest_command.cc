@@ -15,7 +15,9 @@
 #include "common/shutdown.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "ingest/confluent_avro_decoder.h"
 #include "ingest/ingest_job.h"
+#include "ingest/registry_client.h"
 #include "kafka/kafka_source.h"
 #include "lake/lake_writer.h"
 #include "postgres/connection.h"
@@ -77,7 +79,17 @@ absl::StatusOr<speed::SpeedSummary> IngestKafka(const pipeline::Definition& def,
   lake_sink_options.dataset = def.lake.dataset;
   lake_sink_options.speed_sink = "pg:" + def.name;
   LF_ASSIGN_OR_RETURN(auto lake_sink, postgres::PgLakeSink::Open(lake_sink_options));
-  auto engine = std::make_unique<speed::MetricEngine>(&def);
+  // Avro: the Confluent wire format with writer schemas from the registry; JSON otherwise.
+  pipeline::Schema fields(def.fields);
+  speed::BronzeFields bronze;
+  std::unique_ptr<ingest::RegistryClient> registry;
+  std::unique_ptr<pipeline::Decoder> decoder;
+  if (def.source.format == pipeline::Format::kAvro) {
+    LF_ASSIGN_OR_RETURN(registry, ingest::RegistryClient::Open(f.registry));
+    decoder = std::make_unique<ingest::ConfluentAvroDecoder>(&fields, registry.get(),
+                                                             &bronze.rescued, &bronze.schema_id);
+  }
+  auto engine = std::make_unique<speed::MetricEngine>(&def, std::move(decoder), &bronze);
   speed::SpeedJob job(options, sink.get(), writer.get(), lake_sink.get(), std::move(engine));
   kafka::SourceOptions source_options;
   source_options.brokers = f.brokers;
@@ -108,10 +120,10 @@ int RunIngest(const IngestFlags& f) {
     auto def = LoadDefinition(file);
     if (!def.ok()) return Fail(def.status(), 2);
     if (def->source.kind == pipeline::SourceKind::kKafka) {
-      if (def->source.format == pipeline::Format::kAvro) {
-        return Fail(Unimplemented("ingest: pipeline {} ({}) reads Avro from Kafka: not supported "
-                                  "by this build yet (JSON topics and landing files are)",
-                                  def->name, file),
+      if (def->source.format == pipeline::Format::kAvro && f.registry.empty()) {
+        return Fail(InvalidArgument("ingest: pipeline {} ({}) reads Avro from Kafka: give "
+                                    "--schema-registry URL",
+                                    def->name, file),
                     2);
       }
       if (f.brokers.empty()) {

@@ -1,5 +1,6 @@
 #include "ingest/registry_client.h"
 
+#include "common/json_text.h"
 #include "common/status.h"
 #include "httplib.h"
 #include "simdjson.h"
@@ -50,6 +51,26 @@ absl::StatusOr<std::string> RegistryClient::SchemaById(int32_t id) {
     return Unavailable("schema registry: GET {}: no \"schema\" in the answer", path);
   }
   return cache_.emplace(id, std::string(schema)).first->second;
+}
+
+absl::StatusOr<int32_t> RegistryClient::Register(const std::string& subject,
+                                                 const std::string& schema) {
+  std::string body = "{\"schema\":";
+  AppendJsonString(schema, &body);
+  body += "}";
+  const std::string path = impl_->prefix + "/subjects/" + subject + "/versions";
+  auto res = impl_->http->Post(path, body, "application/vnd.schemaregistry.v1+json");
+  if (!res) {
+    return Unavailable("schema registry: POST {}: {}", path, httplib::to_string(res.error()));
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  int64_t id = 0;
+  if (res->status != 200 || parser.parse(res->body).get(doc) || doc["id"].get_int64().get(id)) {
+    return FailedPrecondition("schema registry: POST {}: HTTP {}: {}", path, res->status,
+                              res->body.substr(0, 300));
+  }
+  return static_cast<int32_t>(id);
 }
 
 }  // namespace lf::ingest

@@ -21,6 +21,9 @@ class RegistryClient {
   // The schema text of `id`: NotFound when the registry does not know it, Unavailable when it
   // cannot be reached (retry later).
   absl::StatusOr<std::string> SchemaById(int32_t id);
+  // Registers `schema` (Avro JSON) under `subject` (`POST /subjects/{subject}/versions`) and
+  // returns its id; the registry's refusal (e.g. 409 incompatible) as FailedPrecondition.
+  absl::StatusOr<int32_t> Register(const std::string& subject, const std::string& schema);
 
  private:
   struct Impl;
