@@ -55,6 +55,8 @@ absl::StatusOr<speed::SpeedSummary> IngestKafka(const pipeline::Definition& def,
   options.flush_interval = std::chrono::milliseconds(1000);
   options.windows.lateness = std::chrono::duration_cast<std::chrono::seconds>(def.lateness);
   if (f.once) options.exit_when_idle = std::chrono::milliseconds(3000);
+  // Bronze files roll every 10 s (or 256 MB): rows are visible soon, in few files.
+  options.lake_roll_interval = std::chrono::milliseconds(10000);
   postgres::MetricSinkOptions metric_options;
   metric_options.target = target;
   metric_options.definition = &def;

@@ -50,6 +50,7 @@ struct UpPipeline {
   std::optional<pipeline::Definition> def;  // none: the built-in telecom pipeline
   bool telecom = true;
   bool landing = false;  // landing files into bronze: `ingest`, no broker or speed layer
+  bool avro = false;     // an Avro topic into bronze: `ingest` with the registry
   bool batch = true;     // has a batch layer to run for pending units
   std::string name = "telecom", topic = "devices", dataset = "devices";
   std::string suffix;  // for child names, logs and groups when several pipelines run
@@ -79,16 +80,19 @@ absl::StatusOr<std::vector<UpPipeline>> UpPipelines(const UpFlags& f) {
     absl::Status telecom = CheckTelecomShape(def, "up");
     p.telecom = telecom.ok();
     p.landing = def.source.kind == pipeline::SourceKind::kLanding;
-    if (!p.telecom && !p.landing &&
+    p.avro = def.source.kind == pipeline::SourceKind::kKafka &&
+             def.source.format == pipeline::Format::kAvro;
+    if (!p.telecom && !p.landing && !p.avro &&
         (def.source.kind != pipeline::SourceKind::kKafka ||
          def.source.format != pipeline::Format::kJson ||
          def.postgres.layout != pipeline::Layout::kWide)) {
       return telecom;
     }
-    if (p.landing && def.lake.dataset.empty()) {
-      return InvalidArgument("up: --pipeline {}: a landing pipeline needs a lake sink", file);
+    if ((p.landing || p.avro) && def.lake.dataset.empty()) {
+      return InvalidArgument("up: --pipeline {}: an ingestion pipeline needs a lake sink", file);
     }
-    p.batch = p.telecom || (!p.landing && def.batch.enabled && !def.lake.dataset.empty());
+    p.batch =
+        p.telecom || (!p.landing && !p.avro && def.batch.enabled && !def.lake.dataset.empty());
     if (p.telecom && have_telecom) {
       return InvalidArgument("up: --pipeline {}: only one telecom-shaped pipeline at a time", file);
     }
@@ -277,13 +281,14 @@ int RunUp(const UpFlags& f) {
     }
   }
   std::vector<std::string> topics;
-  std::vector<std::string> landing_args;  // --pipeline F for each landing pipeline
-  bool farmia = false;
+  std::vector<std::string> landing_args;  // --pipeline F for each pipeline `ingest` runs
+  bool farmia = false, avro = false;
   for (const UpPipeline& p : pipelines) {
-    if (p.landing) {
+    if (p.landing || p.avro) {
       landing_args = p.With(landing_args);
-      farmia = farmia || p.name.rfind("farmia_", 0) == 0;
-      continue;
+      farmia = farmia || (p.landing && p.name.rfind("farmia_", 0) == 0);
+      avro = avro || p.avro;
+      if (p.landing) continue;
     }
     if (std::find(topics.begin(), topics.end(), p.topic) == topics.end()) topics.push_back(p.topic);
   }
@@ -324,7 +329,7 @@ int RunUp(const UpFlags& f) {
   std::vector<std::string> simulated_topics;
   bool ok = true;
   for (const UpPipeline& p : pipelines) {
-    if (p.landing) continue;
+    if (p.landing || p.avro) continue;
     const std::string p_group = group + p.suffix;
     groups += (groups.empty() ? "" : ",") + p_group;
     ok = ok && start("speed" + p.suffix,
@@ -367,6 +372,29 @@ int RunUp(const UpFlags& f) {
   // Landing pipelines: one `ingest --watch` for all of them, over STORAGE/landing, with FarmIA's
   // sample files written first (new ones on every start) when a FarmIA pipeline is among them.
   const std::string landing = root + "/landing";
+  std::string registry_url;
+  if (ok && avro) {
+    // Avro topics: a schema registry beside the broker, and sample orders through it.
+    std::string out = logs + "/registry.log";
+    fs::remove(out, ec);
+    auto pid = start("registry", {"registry", "--pg", pg, "--listen", "127.0.0.1:0"});
+    auto url = pid.ok()
+                   ? WaitForLine(out, "registry: listening on ", *pid, std::chrono::seconds(30))
+                   : absl::StatusOr<std::string>(pid.status());
+    if (!url.ok()) {
+      spdlog::error("{}", Message(url.status()));
+      ok = false;
+    } else {
+      registry_url = *url;
+      while (!registry_url.empty() && registry_url.back() == '/') registry_url.pop_back();
+      auto gen = RunToCompletion({self, "generate", "farmia", "--brokers", brokers,
+                                  "--schema-registry", registry_url, "--orders", "500", "--faults"},
+                                 logs + "/generate-orders.log");
+      if (!gen.ok() || *gen != 0) {
+        spdlog::warn("up: generate farmia --orders failed; see {}/generate-orders.log", logs);
+      }
+    }
+  }
   if (ok && !landing_args.empty()) {
     if (farmia) {
       const auto seed = std::chrono::duration_cast<std::chrono::seconds>(
@@ -381,6 +409,9 @@ int RunUp(const UpFlags& f) {
     }
     std::vector<std::string> args = {"ingest",    "--watch", "--landing", landing,
                                      "--storage", root,      "--pg",      pg};
+    if (avro) {
+      args.insert(args.end(), {"--brokers", brokers, "--schema-registry", registry_url});
+    }
     args.insert(args.end(), landing_args.begin(), landing_args.end());
     ok = start("ingest", args).ok();
   }
@@ -415,6 +446,7 @@ int RunUp(const UpFlags& f) {
       "  PostgreSQL:  %s\n"
       "  broker:      %s\n"
       "%s"
+      "%s"
       "  lake:        %s\n"
       "  logs:        %s\n"
       "Ctrl-C stops everything.\n",
@@ -424,6 +456,7 @@ int RunUp(const UpFlags& f) {
                      : fmt::format("{} (topic{} {})", brokers, topics.size() > 1 ? "s" : "",
                                    fmt::join(topics, ", "))
                            .c_str(),
+      registry_url.empty() ? "" : fmt::format("  registry:    {}\n", registry_url).c_str(),
       landing_args.empty() ? ""
                            : fmt::format("  landing:     {} (drop files here)\n", landing).c_str(),
       datasets.c_str(), logs.c_str());

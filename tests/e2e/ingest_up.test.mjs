@@ -1,6 +1,7 @@
-// `lambdaflow up` with the FarmIA landing pipelines: it writes sample files into STORAGE/landing
-// (`generate farmia --faults`) and runs `ingest --watch` over them; /api/ingest equals SQL over
-// the manifest; the dashboard's Ingestion tab (headless Chromium) shows the same figures, and a
+// `lambdaflow up` with the FarmIA pipelines: it writes sample files into STORAGE/landing
+// (`generate farmia --faults`), starts the embedded broker and `lambdaflow registry`, produces
+// Avro sales orders through them, and runs `ingest --watch` over both; /api/ingest equals SQL over
+// the manifest and lf_offsets; the dashboard's Ingestion tab (headless Chromium) shows the same figures, and a
 // file dropped into the landing afterwards reaches the open page without a reload; SIGTERM stops
 // everything.
 
@@ -31,10 +32,12 @@ test('up runs the FarmIA landing pipelines; the Ingestion tab shows the manifest
   fs.chmodSync(tmp, 0o755); // PostgreSQL (as user postgres under root) lives inside it
   const storage = path.join(tmp, 'data');
   const up = scope.start(['up', '--storage', storage, '--listen', '127.0.0.1:0',
-    ...DATASETS.flatMap((d) => ['--pipeline', path.join(SOURCE_DIR, `pipelines/farmia/${d}.yaml`)])], { name: 'up' });
+    ...[...DATASETS, 'sales_orders'].flatMap((d) => ['--pipeline', path.join(SOURCE_DIR, `pipelines/farmia/${d}.yaml`)])],
+  { name: 'up' });
   const dashboard = (await up.waitForLine(/dashboard:\s+(http\S+)/, 120000))[1].replace(/\/$/, '');
   const pg = (await up.waitForLine(/PostgreSQL:\s+(postgresql\S+)/, 10000))[1];
-  assert.match(up.stdout, /broker:\s+none/);
+  assert.match(up.stdout, /broker:\s+127\.0\.0\.1:\d+ \(topic sales_orders\)/);
+  assert.match(up.stdout, /registry:\s+http:\/\/127\.0\.0\.1:\d+/);
   assert.match(up.stdout, /landing:\s+\S+\/landing/);
   const alive = () => { if (!up.running) throw new WaitAbort(`up exited: ${up.stderr.slice(-2000)}`); };
   // generate farmia writes 3 files per dataset, one suppliers file, an empty and a non-UTF-8 CSV.
@@ -50,6 +53,15 @@ test('up runs the FarmIA landing pipelines; the Ingestion tab shows the manifest
   assert.deepEqual(api.pipelines.map((p) => [p.pipeline, p.files, p.error_files, String(p.rows), String(p.bad_rows)]),
     want.map((r) => [r.pipeline, r.files, r.error_files, r.rows, r.bad_rows]));
   assert.ok(api.recent.length >= 12);
+  // The Avro orders: 500 valid, a JSON message and one with an unknown schema id (--faults).
+  await waitFor(async () => {
+    alive();
+    const r = await query(pg, `SELECT coalesce(sum(events), 0)::int AS n, coalesce(sum(bad), 0)::int AS bad
+      FROM lf_offsets WHERE sink = 'pg:farmia_sales_orders'`);
+    return r[0].n === 500 && r[0].bad === 2;
+  }, { timeoutMs: 90000, what: '500 orders and 2 bad messages' });
+  const topics = (await (await fetch(`${dashboard}/api/ingest`)).json()).topics;
+  assert.deepEqual(topics.map((t) => [t.pipeline, t.topic, t.rows, t.bad_rows]), [['farmia_sales_orders', 'sales_orders', 500, 2]]);
   // Every landing file moved out of the way.
   const left = DATASETS.flatMap((d) => fs.readdirSync(path.join(storage, 'landing', d)));
   assert.deepEqual(left, []);
@@ -65,9 +77,15 @@ test('up runs the FarmIA landing pipelines; the Ingestion tab shows the manifest
   await page.goto(`${dashboard}/`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
   assert.equal(await page.evaluate(() => document.body.dataset.page), 'ingest');
+  // Landing pipelines' rows (files counted), then the topics' (rows and bad messages).
   const shown = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="ingest-pipelines"] tbody tr')]
+    .filter((tr) => tr.children[1].dataset.value !== undefined)
     .map((tr) => [tr.children[0].textContent, ...[1, 2, 3, 4].map((i) => tr.children[i].dataset.value)]));
+  const shownTopics = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="ingest-pipelines"] tbody tr')]
+    .filter((tr) => tr.children[1].dataset.value === undefined)
+    .map((tr) => [tr.children[0].textContent, tr.children[1].textContent, tr.children[3].dataset.value, tr.children[4].dataset.value]));
   assert.deepEqual(await shown(), want.map((r) => [r.pipeline, String(r.files), String(r.error_files), r.rows, r.bad_rows]));
+  assert.deepEqual(await shownTopics(), [['farmia_sales_orders', 'topic sales_orders', '500', '2']]);
   assert.deepEqual(await overflows(page), []);
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'ingest.png'), fullPage: true });

@@ -174,8 +174,10 @@ const pageName = () => {
 };
 const INGEST = '#ingest';
 function drawTabs(telecomWindows) {
-  const wide = catalog.filter((p) => p.layout === 'wide' && p.source !== 'landing');
-  const landing = catalog.some((p) => p.source === 'landing');
+  // Pipelines with metrics get a page each; those that only land data (files or topics into
+  // bronze) share the Ingestion page.
+  const wide = catalog.filter((p) => p.layout === 'wide' && p.source !== 'landing' && p.metrics.length > 0);
+  const landing = catalog.some((p) => p.source === 'landing' || (p.metrics.length === 0 && p.lake_dataset));
   let current = location.hash === INGEST && landing ? INGEST : pageName();
   // Without a choice, the telecom page; unless it has nothing and a pipeline does.
   if (current === null && location.hash !== '#telecom' && telecomWindows === 0) {

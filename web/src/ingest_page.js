@@ -58,8 +58,20 @@ export async function drawIngestPage(main) {
     box.append(el('span', `${p.dataset ?? p.pipeline} · rows`), rows, last);
     return box;
   }));
-  drawBars(parts.chartDiv, data.pipelines.map((p) => ({ label: p.dataset ?? p.pipeline, title: p.pipeline, value: p.rows })),
-    { color: '#2b8a3e' });
+  const topics = data.topics ?? [];
+  parts.kpis.append(...topics.map((t) => {
+    const box = el('div', null, 'kpi');
+    box.dataset.ingest = t.pipeline;
+    const rows = el('b', fmtCompact(t.rows));
+    rows.title = `${exact(t.rows)} messages`;
+    rows.dataset.value = String(t.rows);
+    box.append(el('span', `${t.dataset} · from topic ${t.topic}`), rows,
+      el('small', `${fmtInt(t.bad_rows)} bad · lag ${t.lag === null ? '–' : fmtInt(t.lag)}`));
+    return box;
+  }));
+  drawBars(parts.chartDiv, [...data.pipelines.map((p) => ({ label: p.dataset ?? p.pipeline, title: p.pipeline, value: p.rows })),
+    ...topics.map((t) => ({ label: t.dataset, title: `${t.pipeline} (topic ${t.topic})`, value: t.rows }))],
+  { color: '#2b8a3e' });
   fillTable(parts.totalsTable, [...data.pipelines.map((p) => [
     { text: p.pipeline, cls: 'ellipsis', title: p.dataset ?? '' },
     { text: fmtInt(p.files), cls: 'num', value: p.files },
