@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates python3 python3-venv
   librdkafka-dev libpq-dev libsimdjson-dev libabsl-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libyaml-dev libzstd-dev libsnappy-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -13,6 +13,8 @@ cmake --build --preset release -- -j"$(nproc)"
 mkdir -p tests/artifacts
 # The real Apache Kafka of the kafka-labelled tests: its jars from Maven Central, cached in .tools/.
 scripts/kafka.sh jars >/dev/null
+# The Python readers of the interop tests (pyarrow), from PyPI, cached in .tools/.
+scripts/pyenv.sh >/dev/null
 ctest --preset release -j2 --timeout 1500 "$@"
 # Every parser that meets outside bytes under libFuzzer with ASan/UBSan: the committed seeds
 # (regression inputs included) always, then new inputs for LF_FUZZ_SECONDS each.
