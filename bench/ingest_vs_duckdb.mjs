@@ -13,6 +13,11 @@
 //                with SET threads = 1 and with the default threads (this machine's cores).
 //    Every round checks that bronze holds N rows (DuckDB counts them).
 // 3. Prints medians, rows/s and the ratios lambdaflow / DuckDB.
+// 4. With --avro N: N Avro orders (generate farmia --orders, through `lambdaflow registry` into
+//    the embedded broker's topic sales_orders, 8 partitions; the embedded broker keeps about 5 MB per
+//    partition, so N up to ~300 000), then `ingest --once` of
+//    pipelines/farmia/sales_orders.yaml into bronze: wall time less the 3 s of idleness that ends
+//    --once, CPU and peak RSS. (DuckDB reads no Avro offline: an absolute figure.)
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +38,7 @@ const ROWS = Number(opt('rows', 2000000));
 const ROUNDS = Number(opt('rounds', 3));
 const BIN = opt('bin', path.join(sourceDir, 'build/release/src/cli/lambdaflow'));
 const KEEP = argv.includes('--keep');
+const AVRO = Number(opt('avro', 0));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-ingest-bench-'));
 fs.chmodSync(dir, 0o755);
@@ -127,6 +133,43 @@ try {
   console.log(`DuckDB, default threads: ${m.duckN.toFixed(2)} s (${(ROWS / m.duckN / 1e3).toFixed(0)} k rows/s)`);
   console.log(`ratio lambdaflow / DuckDB 1 thread: ${(m.ours / m.duck1).toFixed(2)} (time; < 1 is faster)`);
   console.log(`ratio lambdaflow / DuckDB default:  ${(m.ours / m.duckN).toFixed(2)}`);
+  if (AVRO > 0) {
+    const start = (args, name) => {
+      const out = path.join(dir, `${name}.out`);
+      const p = spawn(BIN, args, { stdio: ['ignore', fs.openSync(out, 'w'), 'inherit'] });
+      return { p, out };
+    };
+    const waitLine = async (file, re) => {
+      for (let i = 0; i < 300; i += 1) {
+        const m = fs.existsSync(file) && re.exec(fs.readFileSync(file, 'utf8'));
+        if (m) return m[1];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no ${re} in ${file}`);
+    };
+    const broker = start(['broker', '--listen', '127.0.0.1:0', '--topic', 'sales_orders', '--partitions', '8'], 'broker');
+    const registry = start(['registry', '--pg', uri, '--listen', '127.0.0.1:0'], 'registry');
+    try {
+      const brokers = await waitLine(broker.out, /broker: listening on (\S+)/);
+      const url = (await waitLine(registry.out, /registry: listening on (\S+)/)).replace(/\/$/, '');
+      console.log(`\nproducing ${AVRO} Avro orders …`);
+      run([BIN, 'generate', 'farmia', '--brokers', brokers, '--schema-registry', url, '--orders', String(AVRO)],
+        { stdio: ['ignore', 'ignore', 'inherit'] });
+      run(['psql', uri, '-qc', 'CREATE DATABASE avro_bench']);
+      const t = await timed([BIN, 'ingest', '--once', '--pipeline', path.join(sourceDir, 'pipelines/farmia/sales_orders.yaml'),
+        '--brokers', brokers, '--schema-registry', url, '--storage', path.join(dir, 'lake-avro'),
+        '--pg', `${uri.replace(/\/[^/]*$/, '')}/avro_bench`]);
+      const n = await count(path.join(dir, 'lake-avro/bronze/sales_orders/*/*.parquet'));
+      if (n !== AVRO) throw new Error(`bronze holds ${n} orders, not ${AVRO}`);
+      const busy = t.wall - 3;
+      console.log(`lambdaflow ingest, Avro: ${AVRO} orders in ${busy.toFixed(2)} s (+3 s idle to end --once): `
+        + `${(AVRO / busy / 1e3).toFixed(0)} k rows/s of wall time (group join and flushes included), `
+        + `${(AVRO / t.cpu / 1e3).toFixed(0)} k rows per CPU-second, peak RSS ${(t.rssKb / 1024).toFixed(0)} MB`);
+    } finally {
+      broker.p.kill();
+      registry.p.kill();
+    }
+  }
 } finally {
   try { run([path.join(sourceDir, 'scripts/pgcluster.sh'), 'stop', path.join(dir, 'pg')]); } catch { /* already gone */ }
   if (!KEEP) fs.rmSync(dir, { recursive: true, force: true });

@@ -373,8 +373,9 @@ int RunUp(const UpFlags& f) {
   // sample files written first (new ones on every start) when a FarmIA pipeline is among them.
   const std::string landing = root + "/landing";
   std::string registry_url;
-  if (ok && avro) {
-    // Avro topics: a schema registry beside the broker, and sample orders through it.
+  if (ok && (avro || farmia)) {
+    // FarmIA or Avro topics: a schema registry beside the broker (for the user's own producers
+    // too), and with Avro topics sample orders through it.
     std::string out = logs + "/registry.log";
     fs::remove(out, ec);
     auto pid = start("registry", {"registry", "--pg", pg, "--listen", "127.0.0.1:0"});
@@ -387,6 +388,8 @@ int RunUp(const UpFlags& f) {
     } else {
       registry_url = *url;
       while (!registry_url.empty() && registry_url.back() == '/') registry_url.pop_back();
+    }
+    if (ok && avro) {
       auto gen = RunToCompletion({self, "generate", "farmia", "--brokers", brokers,
                                   "--schema-registry", registry_url, "--orders", "500", "--faults"},
                                  logs + "/generate-orders.log");
