@@ -51,6 +51,7 @@ struct UpPipeline {
   bool telecom = true;
   bool landing = false;  // landing files into bronze: `ingest`, no broker or speed layer
   bool avro = false;     // an Avro topic into bronze: `ingest` with the registry
+  bool bronze = false;   // a Kafka topic into bronze (no metrics, lake with metadata): `ingest`
   bool batch = true;     // has a batch layer to run for pending units
   std::string name = "telecom", topic = "devices", dataset = "devices";
   std::string suffix;  // for child names, logs and groups when several pipelines run
@@ -82,17 +83,19 @@ absl::StatusOr<std::vector<UpPipeline>> UpPipelines(const UpFlags& f) {
     p.landing = def.source.kind == pipeline::SourceKind::kLanding;
     p.avro = def.source.kind == pipeline::SourceKind::kKafka &&
              def.source.format == pipeline::Format::kAvro;
-    if (!p.telecom && !p.landing && !p.avro &&
+    p.bronze = p.avro || (def.source.kind == pipeline::SourceKind::kKafka && def.metrics.empty() &&
+                          def.lake.metadata);
+    if (!p.telecom && !p.landing && !p.bronze &&
         (def.source.kind != pipeline::SourceKind::kKafka ||
          def.source.format != pipeline::Format::kJson ||
          def.postgres.layout != pipeline::Layout::kWide)) {
       return telecom;
     }
-    if ((p.landing || p.avro) && def.lake.dataset.empty()) {
+    if ((p.landing || p.bronze) && def.lake.dataset.empty()) {
       return InvalidArgument("up: --pipeline {}: an ingestion pipeline needs a lake sink", file);
     }
     p.batch =
-        p.telecom || (!p.landing && !p.avro && def.batch.enabled && !def.lake.dataset.empty());
+        p.telecom || (!p.landing && !p.bronze && def.batch.enabled && !def.lake.dataset.empty());
     if (p.telecom && have_telecom) {
       return InvalidArgument("up: --pipeline {}: only one telecom-shaped pipeline at a time", file);
     }
@@ -282,12 +285,13 @@ int RunUp(const UpFlags& f) {
   }
   std::vector<std::string> topics;
   std::vector<std::string> landing_args;  // --pipeline F for each pipeline `ingest` runs
-  bool farmia = false, avro = false;
+  bool farmia = false, avro = false, kafka_bronze = false;
   for (const UpPipeline& p : pipelines) {
-    if (p.landing || p.avro) {
+    if (p.landing || p.bronze) {
       landing_args = p.With(landing_args);
       farmia = farmia || (p.landing && p.name.rfind("farmia_", 0) == 0);
       avro = avro || p.avro;
+      kafka_bronze = kafka_bronze || p.bronze;
       if (p.landing) continue;
     }
     if (std::find(topics.begin(), topics.end(), p.topic) == topics.end()) topics.push_back(p.topic);
@@ -329,7 +333,7 @@ int RunUp(const UpFlags& f) {
   std::vector<std::string> simulated_topics;
   bool ok = true;
   for (const UpPipeline& p : pipelines) {
-    if (p.landing || p.avro) continue;
+    if (p.landing || p.bronze) continue;
     const std::string p_group = group + p.suffix;
     groups += (groups.empty() ? "" : ",") + p_group;
     ok = ok && start("speed" + p.suffix,
@@ -412,9 +416,8 @@ int RunUp(const UpFlags& f) {
     }
     std::vector<std::string> args = {"ingest",    "--watch", "--landing", landing,
                                      "--storage", root,      "--pg",      pg};
-    if (avro) {
-      args.insert(args.end(), {"--brokers", brokers, "--schema-registry", registry_url});
-    }
+    if (kafka_bronze) args.insert(args.end(), {"--brokers", brokers});
+    if (avro) args.insert(args.end(), {"--schema-registry", registry_url});
     args.insert(args.end(), landing_args.begin(), landing_args.end());
     ok = start("ingest", args).ok();
   }
