@@ -263,29 +263,6 @@ uint64_t AvroRecordDecoder::ComputeMinSize(const Node& n) {
   return size;
 }
 
-bool AvroRecordDecoder::CheckBounds(size_t field, DecodeError* error) {
-  const pipeline::FieldDef& f = fields_->field(field);
-  const Slot& s = slots_[field];
-  auto below = [&](const pipeline::Bound& b) {
-    return f.type == FieldType::kInt64 ? s.i < std::get<int64_t>(b) : s.d < std::get<double>(b);
-  };
-  auto above = [&](const pipeline::Bound& b) {
-    return f.type == FieldType::kInt64 ? s.i > std::get<int64_t>(b) : s.d > std::get<double>(b);
-  };
-  auto text = [](const pipeline::Bound& b) {
-    return std::visit([](auto v) { return fmt::format("{}", v); }, b);
-  };
-  if (f.min && below(*f.min)) {
-    return Fail(error, DecodeError::Code::kOutOfRange, f.name,
-                fmt::format("field '{}' is below its minimum {}", f.name, text(*f.min)));
-  }
-  if (f.max && above(*f.max)) {
-    return Fail(error, DecodeError::Code::kOutOfRange, f.name,
-                fmt::format("field '{}' is above its maximum {}", f.name, text(*f.max)));
-  }
-  return true;
-}
-
 bool AvroRecordDecoder::DecodeField(Cursor& in, const Node& node, size_t field,
                                     DecodeError* error) {
   const pipeline::FieldDef& f = fields_->field(field);
@@ -377,7 +354,7 @@ bool AvroRecordDecoder::DecodeField(Cursor& in, const Node& node, size_t field,
         in.Bad("int out of 32-bit range");
         return malformed();
       }
-      return CheckBounds(field, error);
+      return pipeline::CheckBounds(fields_->field(field), slots_[field], error);
     }
     case FieldType::kFloat64: {
       switch (n->type) {
@@ -406,7 +383,7 @@ bool AvroRecordDecoder::DecodeField(Cursor& in, const Node& node, size_t field,
           return wrong();
       }
       if (!std::isfinite(slot.d)) return out_of_range("is not a finite number");
-      return CheckBounds(field, error);
+      return pipeline::CheckBounds(fields_->field(field), slots_[field], error);
     }
     case FieldType::kTimestamp: {
       if (n->type == Type::kString) {

@@ -73,7 +73,6 @@ class AvroRecordDecoder {
               pipeline::DecodeError* error);
   bool Blocks(Cursor& in, const Node& node, int depth, std::string* json,
               pipeline::DecodeError* error);
-  bool CheckBounds(size_t field, pipeline::DecodeError* error);
   // The fewest bytes a value of `n` takes (saturating); lets a block count be checked against
   // the bytes left.
   uint64_t MinSize(const Node& n) const { return min_sizes_.at(&n); }

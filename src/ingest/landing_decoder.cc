@@ -64,19 +64,10 @@ bool ParseTextValue(const pipeline::FieldDef& f, std::string_view raw, int64_t* 
                 fmt::format("field '{}' must be {}, got '{}'", f.name, want, Preview(raw)));
   };
   auto bounds = [&]() {
-    auto text_of = [](const pipeline::Bound& b) {
-      return std::visit([](auto v) { return fmt::format("{}", v); }, b);
-    };
-    const bool is_int = f.type == FieldType::kInt64;
-    if (f.min && (is_int ? *i < std::get<int64_t>(*f.min) : *d < std::get<double>(*f.min))) {
-      return Fail(error, DecodeError::Code::kOutOfRange, f.name,
-                  fmt::format("field '{}' is below its minimum {}", f.name, text_of(*f.min)));
-    }
-    if (f.max && (is_int ? *i > std::get<int64_t>(*f.max) : *d > std::get<double>(*f.max))) {
-      return Fail(error, DecodeError::Code::kOutOfRange, f.name,
-                  fmt::format("field '{}' is above its maximum {}", f.name, text_of(*f.max)));
-    }
-    return true;
+    pipeline::FieldSlot slot;
+    slot.i = *i;
+    slot.d = *d;
+    return pipeline::CheckBounds(f, slot, error);
   };
   const char* b = text.data();
   const char* e = text.data() + text.size();

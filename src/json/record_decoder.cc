@@ -43,29 +43,6 @@ int JsonRecordDecoder::FieldIndex(std::string_view name) const {
   return -1;
 }
 
-bool JsonRecordDecoder::CheckBounds(size_t field, DecodeError* error) {
-  const pipeline::FieldDef& f = schema_->field(field);
-  const Slot& s = slots_[field];
-  auto below = [&](const pipeline::Bound& b) {
-    return f.type == FieldType::kInt64 ? s.i < std::get<int64_t>(b) : s.d < std::get<double>(b);
-  };
-  auto above = [&](const pipeline::Bound& b) {
-    return f.type == FieldType::kInt64 ? s.i > std::get<int64_t>(b) : s.d > std::get<double>(b);
-  };
-  auto text = [](const pipeline::Bound& b) {
-    return std::visit([](auto v) { return fmt::format("{}", v); }, b);
-  };
-  if (f.min && below(*f.min)) {
-    return Fail(error, DecodeError::Code::kOutOfRange, f.name,
-                fmt::format("field '{}' is below its minimum {}", f.name, text(*f.min)));
-  }
-  if (f.max && above(*f.max)) {
-    return Fail(error, DecodeError::Code::kOutOfRange, f.name,
-                fmt::format("field '{}' is above its maximum {}", f.name, text(*f.max)));
-  }
-  return true;
-}
-
 bool JsonRecordDecoder::DecodeValue(size_t field, simdjson::ondemand::value value,
                                     DecodeError* error) {
   const pipeline::FieldDef& f = schema_->field(field);
@@ -116,7 +93,7 @@ bool JsonRecordDecoder::DecodeValue(size_t field, simdjson::ondemand::value valu
                     f.name, fmt::format("field '{}' must be an integer within int64", f.name));
       }
       if (auto e = value.get_int64().get(slot.i); e) return Malformed(error, e);
-      return CheckBounds(field, error);
+      return pipeline::CheckBounds(schema_->field(field), slots_[field], error);
     }
     case FieldType::kFloat64: {
       if (type != json_type::number) return wrong("a number");
@@ -124,7 +101,7 @@ bool JsonRecordDecoder::DecodeValue(size_t field, simdjson::ondemand::value valu
         return Fail(error, DecodeError::Code::kOutOfRange, f.name,
                     fmt::format("field '{}' is not a finite number", f.name));
       }
-      return CheckBounds(field, error);
+      return pipeline::CheckBounds(schema_->field(field), slots_[field], error);
     }
     case FieldType::kTimestamp: {
       if (type == json_type::string) {

@@ -34,7 +34,6 @@ class JsonRecordDecoder : public pipeline::Decoder {
 
   int FieldIndex(std::string_view name) const;
   bool DecodeValue(size_t field, simdjson::ondemand::value value, pipeline::DecodeError* error);
-  bool CheckBounds(size_t field, pipeline::DecodeError* error);
   // Adds an unknown member to *rescue_.
   bool Rescue(std::string_view name, simdjson::ondemand::value value, pipeline::DecodeError* error);
 

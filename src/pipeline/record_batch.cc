@@ -1,6 +1,9 @@
 #include "pipeline/record_batch.h"
 
+#include <variant>
+
 #include "common/status.h"
+#include "fmt/format.h"
 
 namespace lf::pipeline {
 
@@ -95,6 +98,22 @@ void RecordBatch::AppendRow(const std::vector<FieldSlot>& slots, int32_t partiti
   }
   this->partition.push_back(partition);
   this->offset.push_back(offset);
+}
+
+bool CheckBounds(const FieldDef& f, const FieldSlot& s, DecodeError* error) {
+  const bool is_int = f.type == FieldType::kInt64;
+  auto text = [](const Bound& b) {
+    return std::visit([](auto v) { return fmt::format("{}", v); }, b);
+  };
+  if (f.min && (is_int ? s.i < std::get<int64_t>(*f.min) : s.d < std::get<double>(*f.min))) {
+    return Refuse(error, DecodeError::Code::kOutOfRange, f.name,
+                  fmt::format("field '{}' is below its minimum {}", f.name, text(*f.min)));
+  }
+  if (f.max && (is_int ? s.i > std::get<int64_t>(*f.max) : s.d > std::get<double>(*f.max))) {
+    return Refuse(error, DecodeError::Code::kOutOfRange, f.name,
+                  fmt::format("field '{}' is above its maximum {}", f.name, text(*f.max)));
+  }
+  return true;
 }
 
 bool Refuse(DecodeError* error, DecodeError::Code code, std::string_view field,

@@ -119,6 +119,10 @@ struct DecodeError {
 bool Refuse(DecodeError* error, DecodeError::Code code, std::string_view field,
             std::string message);
 
+// Checks an int64 or float64 value (slot.i or slot.d) against the field's min/max: true, or
+// false with a kOutOfRange error naming the field and the bound.
+bool CheckBounds(const FieldDef& field, const FieldSlot& slot, DecodeError* error);
+
 // Turns one source record into one row of a RecordBatch bound to the decoder's schema. One per
 // pipeline thread; not thread-safe. A refused record leaves the batch unchanged.
 class Decoder {
