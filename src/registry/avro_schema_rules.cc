@@ -7,30 +7,6 @@
 #include "common/status.h"
 
 namespace lf::registry {
-namespace {
-
-avro::Compatibility ToAvro(CompatibilityLevel level) {
-  switch (level) {
-    case CompatibilityLevel::kNone:
-      return avro::Compatibility::kNone;
-    case CompatibilityLevel::kBackward:
-      return avro::Compatibility::kBackward;
-    case CompatibilityLevel::kForward:
-      return avro::Compatibility::kForward;
-    case CompatibilityLevel::kFull:
-      return avro::Compatibility::kFull;
-    case CompatibilityLevel::kBackwardTransitive:
-      return avro::Compatibility::kBackwardTransitive;
-    case CompatibilityLevel::kForwardTransitive:
-      return avro::Compatibility::kForwardTransitive;
-    case CompatibilityLevel::kFullTransitive:
-      return avro::Compatibility::kFullTransitive;
-  }
-  return avro::Compatibility::kBackward;  // unreachable: every enumerator is handled
-}
-
-}  // namespace
-
 absl::StatusOr<std::string> AvroSchemaRules::Canonical(std::string_view schema) const {
   LF_ASSIGN_OR_RETURN(avro::Schema parsed, avro::Schema::Parse(schema));
   return avro::CanonicalForm(parsed);
@@ -51,7 +27,7 @@ absl::Status AvroSchemaRules::Check(CompatibilityLevel level, std::string_view c
   }
   std::vector<const avro::Schema*> pointers;
   for (const avro::Schema& s : earlier) pointers.push_back(&s);
-  absl::Status st = avro::CheckCompatibility(ToAvro(level), *parsed, pointers);
+  absl::Status st = avro::CheckCompatibility(level, *parsed, pointers);
   // Avro reports a failed check as InvalidArgument; to the registry it is a refusal (409).
   if (absl::IsInvalidArgument(st)) return FailedPrecondition("{}", Message(st));
   return st;

@@ -5,17 +5,13 @@
 #include <optional>
 #include <string_view>
 
+#include "avro/compatibility.h"
+
 namespace lf::registry {
 
-enum class CompatibilityLevel {
-  kNone,
-  kBackward,
-  kForward,
-  kFull,
-  kBackwardTransitive,
-  kForwardTransitive,
-  kFullTransitive,
-};
+// The levels are Avro's schema-resolution levels (avro::Compatibility); the registry adds the
+// API's spelling and its default.
+using CompatibilityLevel = avro::Compatibility;
 
 // A subject without its own level and no global level set uses this (Confluent's default).
 inline constexpr CompatibilityLevel kDefaultCompatibility = CompatibilityLevel::kBackward;
