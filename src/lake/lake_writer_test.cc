@@ -110,5 +110,18 @@ TEST_F(LakeWriterTest, OrphanTempsOfDeadLocalWritersAreRemoved) {
   EXPECT_TRUE(fs::exists(root_ / (*files)[0].temp_path));
 }
 
+// A relative root (`ingest --storage lake`) once failed: the first new directory's parent is "",
+// which cannot be opened to fsync.
+TEST_F(LakeWriterTest, RelativeRootIsCreated) {
+  fs::create_directories(root_);
+  const fs::path before = fs::current_path();
+  fs::current_path(root_);
+  auto w = LakeWriter::Open({.root = "rel", .writer_id = MakeWriterId()});
+  const bool made = fs::is_directory(root_ / "rel" / "devices");
+  fs::current_path(before);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_TRUE(made);
+}
+
 }  // namespace
 }  // namespace lf::lake

@@ -8,6 +8,7 @@
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import registryClient from '@kafkajs/confluent-schema-registry';
 import {
@@ -43,6 +44,7 @@ before(async () => {
   [s.pg, s.broker] = await Promise.all([scope.startPostgres(), scope.startBroker({ topic: 'sales_orders', partitions: 3 })]);
   s.tmp = scope.tmpdir();
   const reg = scope.start(['registry', '--pg', s.pg.uri, '--listen', '127.0.0.1:0'], { name: 'registry' });
+  s.registry = reg;
   s.registryUrl = (await reg.waitForLine(/^registry: listening on (http:\/\/127\.0\.0\.1:\d+)\/$/, 30000))[1];
 });
 
@@ -120,4 +122,37 @@ test('orders of two schema versions and three bad messages land exactly once', {
   assert.match(dead[0].error, /Confluent/);
   assert.match(dead[1].error, /schema/i);
   assert.ok(dead[2].error.length > 0);
+});
+
+test('while the registry is away, orders wait instead of becoming dead letters', { timeout: 180000 }, async () => {
+  // A second topic, whose schema ids the running ingest has not cached.
+  const registry = new SchemaRegistry({ host: s.registryUrl });
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(V1) }, { subject: 'orders_away-value' });
+  const orders = [];
+  for (let i = 0; i < 50; i += 1) {
+    orders.push(await registry.encode(id, { order_id: `AWAY-${i}`, customer_id: 'C', product_id: 'P', quantity: 1,
+      unit_price: 1.5, currency: 'EUR', order_ts: Date.parse('2026-11-22T10:00:00Z') + i, channel: 'web' }));
+  }
+  const def = path.join(s.tmp, 'orders_away.yaml');
+  fs.writeFileSync(def, fs.readFileSync(ORDERS, 'utf8').replace('name: farmia_sales_orders', 'name: orders_away')
+    .replace('topic: sales_orders', 'topic: orders_away').replace('bronze/sales_orders', 'bronze/orders_away'));
+  await produceRaw(s.broker.brokers, 'orders_away', 0, orders, { tmp: s.tmp });
+  // The registry stops; ingest starts against its address and must wait, not refuse.
+  const port = new URL(s.registryUrl).port;
+  s.registry.kill('SIGTERM');
+  await s.registry.wait(30000);
+  const storage = path.join(s.tmp, 'storage-away');
+  const ing = scope.start(['ingest', '--watch', '--pipeline', def, '--brokers', s.broker.brokers, '--schema-registry',
+    s.registryUrl, '--storage', storage, '--pg', s.pg.uri], { name: 'ingest-away' });
+  await waitFor(() => /retrying every second/.test(ing.output), { timeoutMs: 60000, what: 'ingest waiting for the registry' });
+  s.registry = scope.start(['registry', '--pg', s.pg.uri, '--listen', `127.0.0.1:${port}`], { name: 'registry-back' });
+  await waitFor(async () => (await query(s.pg.uri, `SELECT coalesce(sum(events), 0)::int AS n FROM lf_offsets
+    WHERE sink = 'pg:orders_away'`))[0].n === orders.length, { timeoutMs: 60000, what: 'the 50 orders applied' });
+  ing.kill('SIGTERM');
+  assert.equal((await ing.wait(60000)).code, 0, ing.stderr.slice(-2000));
+  const dead = await query(s.pg.uri, `SELECT count(*)::int AS n FROM dead_letters WHERE topic = 'orders_away'`);
+  assert.equal(dead[0].n, 0, 'no order became a dead letter');
+  const n = await withDuckDB(async (conn) => Number((await conn.runAndReadAll(`SELECT count(DISTINCT order_id) FROM
+    read_parquet('${storage}/bronze/orders_away/*/*.parquet')`)).getRows()[0][0]));
+  assert.equal(n, orders.length);
 });
