@@ -1,5 +1,7 @@
 #include "postgres/connection.h"
 
+#include "common/failpoint.h"
+
 #include "common/status.h"
 #include "spdlog/spdlog.h"
 
@@ -79,7 +81,12 @@ absl::Status InTransaction(PGconn* conn, std::string_view what,
                            const std::function<absl::Status()>& body) {
   LF_RETURN_IF_ERROR(Exec(conn, "BEGIN", fmt::format("{}: begin", what)));
   absl::Status st = body();
-  if (st.ok()) st = Exec(conn, "COMMIT", fmt::format("{}: commit", what));
+  if (st.ok()) {
+    // The torture tests crash or stall here: everything written, nothing committed yet.
+    Failpoint(FailpointName(what, "before_commit"));
+    st = Exec(conn, "COMMIT", fmt::format("{}: commit", what));
+    if (st.ok()) Failpoint(FailpointName(what, "after_commit"));
+  }
   if (!st.ok() && !ConnectionLost(conn))
     (void)Exec(conn, "ROLLBACK", fmt::format("{}: rollback", what));
   return st;

@@ -166,6 +166,8 @@ void SpeedJob::OnOffsetReset(int32_t partition, int64_t offset) {
 void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
   const auto now = Clock::now();
   bool pg_all = true, lake_all = true;
+  // While the lake is paused after a failed write, only the metrics take input.
+  const bool lake_open = lake_writer_ != nullptr && !lake_resume_at_;
   pg_keep_.clear();
   lake_keep_.clear();
   // Which messages some sink still applies; then one decode call for all of them.
@@ -176,7 +178,7 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
     Partition& s = PartitionState(m.partition);
     if (!s.assigned) continue;
     s.last_active = now;
-    wanted_[i] = Applies(s.next, m.offset) || (lake_writer_ && Applies(s.lake_next, m.offset));
+    wanted_[i] = Applies(s.next, m.offset) || (lake_open && Applies(s.lake_next, m.offset));
   }
   engine_->Decode(messages, wanted_, &decoded_);
   size_t row = 0;
@@ -185,7 +187,7 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
     const pipeline::RawMessage& m = messages[i];
     Partition& s = PartitionState(m.partition);
     const bool to_pg = Applies(s.next, m.offset);
-    const bool to_lake = lake_writer_ && Applies(s.lake_next, m.offset);
+    const bool to_lake = lake_open && Applies(s.lake_next, m.offset);
     DecodeResult& r = decoded_[i];
     if (r.ok) {
       // Keep masks only once some row goes to one sink but not the other (after a restart where
@@ -194,7 +196,7 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
         pg_all = false;
         pg_keep_.assign(row, 1);
       }
-      if (lake_writer_ && !to_lake && lake_all) {
+      if (lake_open && !to_lake && lake_all) {
         lake_all = false;
         lake_keep_.assign(row, 1);
       }
@@ -226,33 +228,10 @@ void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
   }
   engine_->Aggregate(pg_all ? std::span<const uint8_t>() : std::span<const uint8_t>(pg_keep_),
                      &late_);
-  if (lake_writer_ && engine_->pending_rows() > 0) {
-    if (absl::Status st =
-            engine_->AppendToLake(lake_writer_, lake_all ? std::span<const uint8_t>()
-                                                         : std::span<const uint8_t>(lake_keep_));
-        !st.ok()) {
-      // The lake's offsets do not advance past rows it failed to write: drop its open files and
-      // resume the lake from its committed offsets.
-      // A failure that persists (a full disk) would otherwise re-read and fail at full speed.
-      lake_backoff_ = std::min(std::max(lake_backoff_ * 2, std::chrono::milliseconds(500)),
-                               std::chrono::milliseconds(10000));
-      spdlog::error(
-          "speed: lake write failed: {}; the lake resumes from its committed offsets in {}",
-          Message(st), FormatDuration(lake_backoff_));
-      SleepUnlessShutdown(lake_backoff_);
-      lake_writer_->DiscardAll();
-      for (size_t p = 0; p < partitions_.size(); ++p) {
-        Partition& s = partitions_[p];
-        if (!s.assigned) continue;
-        s.lake_next = s.lake_committed;
-        s.lake_rows = 0;
-        s.lake_dirty = false;
-        if (source_)
-          (void)source_->Seek(static_cast<int32_t>(p), EarlierStart(s.next, s.lake_next));
-      }
-    } else {
-      lake_backoff_ = std::chrono::milliseconds(0);
-    }
+  if (lake_open && engine_->pending_rows() > 0) {
+    absl::Status st = engine_->AppendToLake(
+        lake_writer_, lake_all ? std::span<const uint8_t>() : std::span<const uint8_t>(lake_keep_));
+    if (!st.ok()) PauseLake(st);
   }
   events_since_status_ += static_cast<int64_t>(messages.size());
   engine_->ClearBatch();
@@ -389,7 +368,23 @@ absl::Status SpeedJob::RollLake() {
     flush.progress.push_back(pr);
   }
   if (flush.progress.empty() && lake_writer_->empty()) return absl::OkStatus();
-  LF_ASSIGN_OR_RETURN(flush.files, lake_writer_->CloseAll());
+  auto closed = lake_writer_->CloseAll();
+  if (!closed.ok()) {
+    PauseLake(closed.status());
+    return absl::OkStatus();
+  }
+  flush.files = *std::move(closed);
+  // The offsets committed below must cover exactly the rows in these files: a lake offset that
+  // moved past rows no file holds would lose them for good.
+  int64_t progress_rows = 0, file_rows = 0;
+  for (const auto& pr : flush.progress) progress_rows += pr.events;
+  for (const auto& f : flush.files) file_rows += f.rows;
+  if (progress_rows != file_rows) {
+    lake::LakeWriter::Discard(lake_writer_->root(), flush.files);
+    PauseLake(
+        Internal("lake: {} row(s) to commit but the files hold {}", progress_rows, file_rows));
+    return absl::OkStatus();
+  }
 
   absl::Status st = CommitWithRetry([&] { return lake_sink_->Commit(flush); }, "lake commit");
   if (!st.ok()) {
@@ -409,6 +404,7 @@ absl::Status SpeedJob::RollLake() {
     summary_.lake_rows += pr.events;
   }
   summary_.lake_files += static_cast<int64_t>(flush.files.size());
+  lake_backoff_ = std::chrono::milliseconds(0);
   // Committed: make the files visible. A crash before this point is rolled forward at start-up.
   if (absl::Status pub = lake::LakeWriter::Publish(lake_writer_->root(), flush.files); !pub.ok()) {
     spdlog::error("{} (will be retried at the next start)", Message(pub));
@@ -479,6 +475,39 @@ absl::Status SpeedJob::RecoverLake() {
   return absl::OkStatus();
 }
 
+void SpeedJob::PauseLake(const absl::Status& cause) {
+  // A failure that persists (a full disk) would otherwise fail again at once, in a loop.
+  lake_backoff_ = std::min(std::max(lake_backoff_ * 2, std::chrono::milliseconds(500)),
+                           std::chrono::milliseconds(10000));
+  spdlog::error(
+      "speed: lake write failed: {}; nothing of it was committed; the lake tries again from its "
+      "committed offsets in {} (the metrics go on meanwhile)",
+      Message(cause), FormatDuration(lake_backoff_));
+  lake_writer_->DiscardAll();
+  for (Partition& s : partitions_) {
+    if (!s.assigned) continue;
+    s.lake_next = s.lake_committed;
+    s.lake_rows = 0;
+    s.lake_dirty = false;
+  }
+  lake_resume_at_ = Clock::now() + lake_backoff_;
+}
+
+absl::Status SpeedJob::ResumeLake() {
+  lake_resume_at_.reset();
+  // Reading again from the lake's offsets: the metrics skip what they have already applied.
+  for (size_t p = 0; p < partitions_.size(); ++p) {
+    const Partition& s = partitions_[p];
+    if (!s.assigned || !source_) continue;
+    if (absl::Status st = source_->Seek(static_cast<int32_t>(p), EarlierStart(s.next, s.lake_next));
+        !st.ok()) {
+      return Internal("speed: cannot go back to partition {}'s lake offset {}: {}", p, s.lake_next,
+                      Message(st));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SpeedJob::Resync() {
   resynced_ = true;
   // Only this thread may use the sink below; a commit that still succeeded is counted.
@@ -529,6 +558,12 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
       break;
     }
     auto now = Clock::now();
+    if (lake_resume_at_ && now >= *lake_resume_at_) {
+      if (absl::Status st = ResumeLake(); !st.ok()) {
+        failure = st;
+        break;
+      }
+    }
     if (!polled->empty()) {
       last_activity_ = now;
       // Judged against the watermark from before this batch, which after a restart is the one
@@ -548,7 +583,7 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
           failure = st;
           break;
         }
-        if (resynced_) continue;
+        if (resynced_ || lake_resume_at_) continue;  // more to read, or the lake's part again
         if (!BrokerConfirmsIdle(source)) continue;
         spdlog::info("speed: no input for {}; finishing", FormatDuration(*options_.exit_when_idle));
         break;

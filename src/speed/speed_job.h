@@ -91,6 +91,11 @@ class SpeedJob : public pipeline::PartitionListener {
 
   Partition& PartitionState(int32_t p);
   void Process(std::span<const pipeline::RawMessage> messages);
+  // After the lake failed to write or close its files (a full disk): drops them and pauses the
+  // lake, backing off, while the metrics go on; ResumeLake() then reads the lake's part again
+  // from its committed offsets. Its offsets never move past rows it could not write.
+  void PauseLake(const absl::Status& cause);
+  absl::Status ResumeLake();
   // Watermark: the slowest active partition's largest event time minus the lateness (SPEC §1.3
   // and DESIGN.md); partitions idle longer than partition_idle do not hold it back, nor do those
   // that never held an event and have nothing to read.
@@ -139,7 +144,7 @@ class SpeedJob : public pipeline::PartitionListener {
   std::vector<DecodeResult> decoded_;         // per polled message
   pipeline::RecordSource* source_ = nullptr;
   std::unique_ptr<SpeedEngine> engine_;
-  std::chrono::milliseconds lake_backoff_{0};  // after lake write failures; 0 after a success
+  std::chrono::milliseconds lake_backoff_{0};  // after lake write failures; 0 after a lake commit
   std::vector<pipeline::DeadLetter> dead_letters_;
   std::vector<pipeline::DataLoss> losses_;
   std::vector<Partition> partitions_;  // indexed by partition id
@@ -150,6 +155,8 @@ class SpeedJob : public pipeline::PartitionListener {
   bool ever_assigned_ = false;    // idleness only counts once the group gave us an assignment
   bool broker_was_away_ = false;  // the last idleness check found the broker unreachable
   bool resynced_ = false;         // set by Resync()
+  std::optional<std::chrono::steady_clock::time_point>
+      lake_resume_at_;  // set while the lake is paused
   int64_t events_since_status_ = 0;
   std::chrono::steady_clock::time_point last_status_;
 };
