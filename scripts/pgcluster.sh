@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A private PostgreSQL cluster in a directory of your choice, on a free port of 127.0.0.1.
 #   pgcluster.sh start DIR   initdb on first use, start; prints the connection URI on stdout
-#   pgcluster.sh stop DIR    fast shutdown
+#   pgcluster.sh stop DIR [fast|immediate]   shut down (immediate: no checkpoint, like a crash)
+# A restarted cluster comes back on the port it had (remembered in DIR/port), so clients that
+# keep their connection string reconnect to it.
 # Superuser `lambdaflow` connects from 127.0.0.1 without a password; every other role needs one
 # (scram-sha-256), so password handling can be tested. Runs the server as user `postgres` when
 # invoked as root (PostgreSQL refuses to run as root).
@@ -36,9 +38,11 @@ case $cmd in
       started=
       for attempt in 1 2 3 4 5 6 7 8 9 10; do
         port=$((20000 + RANDOM % 40000))
+        if [ "$attempt" -le 5 ] && [ -s "$dir/port" ]; then port=$(cat "$dir/port"); fi
         if as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
           -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" >/dev/null 2>&1; then
           started=1
+          echo "$port" >"$dir/port"
           break
         fi
       done
@@ -50,8 +54,10 @@ case $cmd in
     echo "postgresql://lambdaflow@127.0.0.1:$port/lambdaflow"
     ;;
   stop)
+    mode=${3:-fast}
+    case $mode in fast | immediate) ;; *) echo "pgcluster: stop mode must be fast or immediate" >&2; exit 2 ;; esac
     if [ -f "$dir/data/postmaster.pid" ]; then
-      as_owner "$pgbin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+      as_owner "$pgbin/pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null 2>&1 || true
     fi
     ;;
   *)

@@ -107,7 +107,7 @@ int RunSimulate(SimulateFlags flags) {
         }
         lo.start = *start;
       } else {
-        lo.start = std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+        lo.start = WallNow();
       }
       line = std::make_unique<sim::ProductionLine>(lo);
     } else if (absl::Status st = CheckTelecomShape(*def, "simulate"); !st.ok()) {

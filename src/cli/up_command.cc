@@ -318,9 +318,7 @@ int RunUp(const UpFlags& f) {
     // The embedded broker starts empty each time: progress of an earlier run's topic does not
     // apply, so each broker instance gets its own consumer group (results accumulate in the
     // same tables and lake).
-    group = fmt::format("lambdaflow-up-{}", std::chrono::duration_cast<std::chrono::seconds>(
-                                                std::chrono::system_clock::now().time_since_epoch())
-                                                .count());
+    group = fmt::format("lambdaflow-up-{}", ToUnixSeconds(WallNow()));
   }
 
   // Per pipeline: its speed layer, in its own consumer group when several run, and its simulator
@@ -404,9 +402,7 @@ int RunUp(const UpFlags& f) {
   }
   if (ok && !landing_args.empty()) {
     if (farmia) {
-      const auto seed = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+      const auto seed = ToUnixSeconds(WallNow());
       auto gen = RunToCompletion({self, "generate", "farmia", "--landing", landing, "--faults",
                                   "--seed", std::to_string(seed)},
                                  logs + "/generate.log");

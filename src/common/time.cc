@@ -2,8 +2,10 @@
 
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
 
 #include "common/status.h"
+#include "spdlog/spdlog.h"
 
 namespace lf {
 namespace {
@@ -199,6 +201,24 @@ Timestamp FloorTo(Timestamp t, Micros size) {
   int64_t q = v / s;
   if (v % s != 0 && v < 0) --q;
   return Timestamp(Micros(q * s));
+}
+
+Timestamp WallNow() {
+  static const Micros skew = [] {
+    const char* env = std::getenv("LF_CLOCK_SKEW");
+    if (env == nullptr || *env == '\0') return Micros(0);
+    std::string_view text(env);
+    const bool negative = text.front() == '-';
+    if (text.front() == '+' || text.front() == '-') text.remove_prefix(1);
+    auto d = ParseDuration(text);
+    if (!d.ok()) {
+      spdlog::warn("LF_CLOCK_SKEW={} ignored: {}", env, std::string(d.status().message()));
+      return Micros(0);
+    }
+    spdlog::warn("this process's wall clock is skewed by LF_CLOCK_SKEW={}", env);
+    return negative ? -*d : *d;
+  }();
+  return std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now()) + skew;
 }
 
 }  // namespace lf

@@ -37,6 +37,13 @@ inline int64_t FloorDiv(int64_t a, int64_t b) {
   return q;
 }
 
+// The wall clock as this process sees it: the system clock, plus LF_CLOCK_SKEW when that is set
+// ("+2h", "-90m"; read once, a malformed value is reported and ignored). The skew stands in for a
+// machine whose clock is off, in the torture tests: every wall-clock reading of Lambdaflow's own
+// code goes through here (libfaketime cannot skew a process that uses librdkafka, whose timed
+// waits then mix the faked clock with the kernel's).
+Timestamp WallNow();
+
 inline Timestamp FromUnixSeconds(int64_t s) { return Timestamp(Micros(s * 1'000'000)); }
 inline int64_t ToUnixSeconds(Timestamp t) {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();

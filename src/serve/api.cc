@@ -131,8 +131,7 @@ absl::StatusOr<TimeRange> Api::Range(const Params& p, seconds max_span, bool who
     });
     if (!st.ok()) return st;
     to = newest ? FromUnixSeconds(*newest) + options_.window
-                : std::chrono::floor<seconds>(
-                      std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now()));
+                : std::chrono::floor<seconds>(WallNow());
   }
   Timestamp default_to = whole_hours ? CeilHour(to) : to;
   LF_ASSIGN_OR_RETURN(TimeRange r, ParseRange(p, default_to - hours(6), default_to, max_span));

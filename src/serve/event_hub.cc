@@ -77,7 +77,7 @@ std::string EventJson(std::string_view layer, std::string_view detail) {
     if (c == '"' || c == '\\') escaped += '\\';
     if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
   }
-  auto now = std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+  auto now = WallNow();
   return fmt::format(R"({{"layer":"{}","detail":"{}","at":"{}"}})", layer, escaped,
                      FormatTime(std::chrono::floor<std::chrono::seconds>(now)));
 }

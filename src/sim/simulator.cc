@@ -10,6 +10,7 @@
 
 #include "common/shutdown.h"
 #include "common/status.h"
+#include "common/time.h"
 #include "spdlog/spdlog.h"
 
 namespace lf::sim {
@@ -122,8 +123,7 @@ absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
                      : fmt::format("wall-clock event time x{}", options.speedup));
 
   const Clock::time_point begin = Clock::now();
-  const Timestamp wall_begin =
-      std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+  const Timestamp wall_begin = WallNow();
   Clock::time_point next_progress = begin + options.progress_every;
   int64_t last_progress_count = 0;
   Clock::time_point last_progress = begin;
@@ -145,7 +145,7 @@ absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
     if (options.simulated_time || source->event_time()) {
       source->Next(std::nullopt);
     } else {
-      const auto now = std::chrono::system_clock::now();
+      const auto now = WallNow();
       const auto elapsed = std::chrono::duration_cast<Micros>(now.time_since_epoch()) -
                            wall_begin.time_since_epoch();
       source->Next(wall_begin + Micros(static_cast<int64_t>(elapsed.count() * options.speedup)));

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/status.h"
+#include "common/time.h"
 #include "fmt/format.h"
 
 namespace lf::speed {
@@ -86,9 +87,7 @@ MetricEngine::MetricEngine(const pipeline::Definition* def,
 
 void MetricEngine::Decode(std::span<const pipeline::RawMessage> messages,
                           std::span<const uint8_t> wanted, std::vector<DecodeResult>* results) {
-  ingest_time_s_ = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  ingest_time_s_ = ToUnixSeconds(WallNow());
   pipeline::DecodeError error;
   for (size_t i = 0; i < messages.size(); ++i) {
     if (!wanted[i]) continue;

@@ -340,7 +340,14 @@ export class Scope {
     const { stdout } = await execFileP(script, ['start', dir], { timeout: 120000 });
     const uri = stdout.trim().split('\n').pop();
     const port = Number(new URL(uri).port);
-    return { uri, port, dir, stop, withDatabase: (db) => uriWithDatabase(uri, db) };
+    // An outage: `halt(mode)` shuts the server down ('fast', or 'immediate' like a crash) and
+    // `resume()` starts it again on the same port and data.
+    const halt = (mode = 'fast') => execFileP(script, ['stop', dir, mode], { timeout: 60000 });
+    const resume = async () => {
+      const out = (await execFileP(script, ['start', dir], { timeout: 120000 })).stdout.trim().split('\n').pop();
+      assert.equal(out, uri, 'PostgreSQL must come back on its port');
+    };
+    return { uri, port, dir, stop, halt, resume, withDatabase: (db) => uriWithDatabase(uri, db) };
   }
 
   // The broker of the Kafka-facing tests, as LF_TEST_BROKER says: `lambdaflow broker --listen
