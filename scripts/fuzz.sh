@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=(fuzz_json_event fuzz_parquet_reader fuzz_parquet_thrift fuzz_serve_request fuzz_conninfo fuzz_time
-  fuzz_pipeline_yaml fuzz_json_record fuzz_csv_reader fuzz_landing_decoder fuzz_avro)
+  fuzz_pipeline_yaml fuzz_json_record fuzz_csv_reader fuzz_landing_decoder fuzz_avro fuzz_registry_request)
 
 if [ "${1:-}" = --list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
