@@ -16,7 +16,7 @@ if [ -x .tools/bin/node ]; then export PATH="$PWD/.tools/bin:$PATH"; fi
 if [ ! -f build/release/build.ninja ]; then cmake --preset release -DLF_WERROR=ON >/dev/null; fi
 cmake --build --preset release -- -j"$(nproc)" >/dev/null
 scripts/kafka.sh jars >/dev/null
-export LAMBDAFLOW_BIN=$PWD/build/release/src/cli/lambdaflow LF_SOURCE_DIR=$PWD LF_TORTURE=full
+export LAMBDAFLOW_BIN=${LAMBDAFLOW_BIN:-$PWD/build/release/src/cli/lambdaflow} LF_SOURCE_DIR=$PWD LF_TORTURE=full
 # The cases that talk to Kafka run against both brokers.
 KAFKA_CASES=(speed_torture clock_skew)
 cases=("$@")

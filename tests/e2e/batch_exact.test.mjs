@@ -10,6 +10,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Scope, query, withDuckDB } from '../lib/harness.mjs';
 import { produceSpread } from '../lib/messages.mjs';
+import { loadTelecomEvents } from '../lib/tables.mjs';
 
 const START = '2026-11-22T06:00:00Z';
 const START_EPOCH = Date.parse(START) / 1000;
@@ -19,16 +20,10 @@ const scope = new Scope('batch_exact');
 after(() => scope.cleanup());
 afterEach((t) => scope.noteResult(t));
 
-const sqlList = (files) => files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
-
 // Expected bytes_hourly and user_quota_limit, by DuckDB, from the NDJSON and user_metadata rows.
 async function oracle(ndjson, users) {
   return withDuckDB(async (conn) => {
-    await conn.run('CREATE TABLE users (id VARCHAR, email VARCHAR, quota BIGINT)');
-    for (const u of users) await conn.run(`INSERT INTO users VALUES ('${u.id}', '${u.email}', ${u.quota})`);
-    await conn.run(`CREATE TABLE ev AS SELECT bytes, timestamp - (((timestamp % 3600) + 3600) % 3600) AS h, app, id, antenna_id
-      FROM read_json([${sqlList(ndjson)}], format = 'newline_delimited',
-        columns = {bytes: 'BIGINT', timestamp: 'BIGINT', app: 'VARCHAR', id: 'VARCHAR', antenna_id: 'VARCHAR'})`);
+    await loadTelecomEvents(conn, ndjson, users);
     const hourly = await conn.runAndReadAll(`
       SELECT h, 'antenna_bytes_total', antenna_id, sum(bytes)::VARCHAR FROM ev GROUP BY ALL
       UNION ALL SELECT h, 'user_bytes_total', id, sum(bytes)::VARCHAR FROM ev GROUP BY ALL

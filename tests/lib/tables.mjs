@@ -39,3 +39,16 @@ export function assertSameRows(expected, actual, label, { tolerance = 0 } = {}) 
   assert.ok(expected.size > 0, `${label}: the oracle is empty`);
   assert.deepEqual(problems.slice(0, 10), [], `${label}: ${problems.length} differences (${expected.size} rows expected)`);
 }
+
+const sqlList = (files) => files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+
+// Telecom oracle tables in DuckDB connection `conn`: `users` (id, email, quota) from the
+// user_metadata rows given, and `ev` (bytes, h = event-time hour in Unix seconds, app, id,
+// antenna_id) from the simulator's NDJSON files.
+export async function loadTelecomEvents(conn, ndjsonPaths, users) {
+  await conn.run('CREATE TABLE users (id VARCHAR, email VARCHAR, quota BIGINT)');
+  for (const u of users) await conn.run(`INSERT INTO users VALUES ('${u.id}', '${u.email}', ${u.quota})`);
+  await conn.run(`CREATE TABLE ev AS SELECT bytes, timestamp - (((timestamp % 3600) + 3600) % 3600) AS h, app, id, antenna_id
+    FROM read_json([${sqlList(ndjsonPaths)}], format = 'newline_delimited',
+      columns = {bytes: 'BIGINT', timestamp: 'BIGINT', app: 'VARCHAR', id: 'VARCHAR', antenna_id: 'VARCHAR'})`);
+}

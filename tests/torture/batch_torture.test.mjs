@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Scope, sleep, randomInt, query, withDuckDB } from '../lib/harness.mjs';
+import { loadTelecomEvents } from '../lib/tables.mjs';
 
 const FULL = process.env.LF_TORTURE === 'full';
 const RANDOM_KILLS = FULL ? 20 : 5;
@@ -23,16 +24,10 @@ const scope = new Scope('torture_batch');
 after(() => scope.cleanup());
 afterEach((t) => scope.noteResult(t));
 
-const sqlList = (files) => files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
-
 // Expected rows per hour, by DuckDB over the NDJSON and user_metadata: Map hour → sorted lines.
 async function oracle(ndjson, users) {
   return withDuckDB(async (conn) => {
-    await conn.run('CREATE TABLE users (id VARCHAR, email VARCHAR, quota BIGINT)');
-    for (const u of users) await conn.run(`INSERT INTO users VALUES ('${u.id}', '${u.email}', ${u.quota})`);
-    await conn.run(`CREATE TABLE ev AS SELECT bytes, timestamp - (((timestamp % 3600) + 3600) % 3600) AS h, app, id, antenna_id
-      FROM read_json([${sqlList(ndjson)}], format = 'newline_delimited',
-        columns = {bytes: 'BIGINT', timestamp: 'BIGINT', app: 'VARCHAR', id: 'VARCHAR', antenna_id: 'VARCHAR'})`);
+    await loadTelecomEvents(conn, ndjson, users);
     const rows = await conn.runAndReadAll(`
       SELECT h, 'hourly|antenna_bytes_total|' || antenna_id || '|' || sum(bytes) FROM ev GROUP BY h, antenna_id
       UNION ALL SELECT h, 'hourly|user_bytes_total|' || id || '|' || sum(bytes) FROM ev GROUP BY h, id
