@@ -14,8 +14,11 @@ cmake --build --preset release -- -j"$(nproc)"
 mkdir -p tests/artifacts
 # The real Apache Kafka of the kafka-labelled tests: its jars from Maven Central, cached in .tools/.
 scripts/kafka.sh jars >/dev/null
-# The Python readers of the interop tests (pyarrow), from PyPI, cached in .tools/.
+# The Python peers of the interop tests (pyarrow, PySpark, confluent-kafka, fastavro), from PyPI,
+# cached in .tools/.
 scripts/pyenv.sh >/dev/null
+# Superset for the peers_superset test, pinned, cached in .tools/superset-venv.
+scripts/superset-env.sh >/dev/null
 ctest --preset release -j2 --timeout 1500 "$@"
 # The unit tests again under AddressSanitizer+UBSan, and the threaded ones under ThreadSanitizer.
 if [ $# -eq 0 ]; then scripts/sanitize.sh; fi
