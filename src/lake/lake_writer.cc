@@ -182,11 +182,16 @@ absl::StatusOr<LakeWriter::OpenFile*> LakeWriter::FileFor(int64_t hour) {
   std::string name = FinalFileName(options_.writer_id, next_seq_++);
   file->relative_path = dir + "/" + name;
   file->temp_path = dir + "/" + TempFileName(name);
-  LF_ASSIGN_OR_RETURN(file->writer,
-                      parquet::ParquetWriter::Open(
-                          options_.root + "/" + file->temp_path,
-                          options_.schema.empty() ? parquet::LakeEventSchema() : options_.schema,
-                          options_.parquet));
+  auto writer = parquet::ParquetWriter::Open(
+      options_.root + "/" + file->temp_path,
+      options_.schema.empty() ? parquet::LakeEventSchema() : options_.schema, options_.parquet);
+  if (!writer.ok()) {
+    // Created but not started (a full disk): no writer owns it, so it goes now.
+    std::error_code ec;
+    fs::remove(options_.root + "/" + file->temp_path, ec);
+    return writer.status();
+  }
+  file->writer = *std::move(writer);
   if (open_.empty()) oldest_ = std::chrono::steady_clock::now();
   return open_.emplace(hour, std::move(file)).first->second.get();
 }

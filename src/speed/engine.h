@@ -48,6 +48,7 @@ class SpeedEngine {
   virtual void TakeDeltas(pipeline::SpeedFlush* flush) = 0;
   virtual void DiscardDeltas() = 0;
   virtual void AdvanceWatermark(int64_t watermark_s) = 0;
+  virtual void ResetWatermark() = 0;
   virtual int64_t WatermarkFor(const std::vector<int64_t>& max_event_times) const = 0;
   virtual int64_t watermark_s() const = 0;
 };
@@ -66,6 +67,7 @@ class TelecomEngine : public SpeedEngine {
   void TakeDeltas(pipeline::SpeedFlush* flush) override;
   void DiscardDeltas() override { aggregator_.DiscardDeltas(); }
   void AdvanceWatermark(int64_t watermark_s) override { aggregator_.AdvanceWatermark(watermark_s); }
+  void ResetWatermark() override { aggregator_.ResetWatermark(); }
   int64_t WatermarkFor(const std::vector<int64_t>& max_event_times) const override {
     return aggregator_.WatermarkFor(max_event_times);
   }
@@ -110,6 +112,7 @@ class MetricEngine : public SpeedEngine {
   void TakeDeltas(pipeline::SpeedFlush* flush) override;
   void DiscardDeltas() override { aggregator_.DiscardDeltas(); }
   void AdvanceWatermark(int64_t watermark_s) override { aggregator_.AdvanceWatermark(watermark_s); }
+  void ResetWatermark() override { aggregator_.ResetWatermark(); }
   int64_t WatermarkFor(const std::vector<int64_t>& max_event_times) const override {
     return aggregator_.WatermarkFor(max_event_times);
   }

@@ -99,6 +99,10 @@ absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
     SleepUnlessShutdown(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
+  // The watermark belonged to the partitions owned before: computed afresh from these (their
+  // committed event times) before the next batch, so a partition taken over from a process that
+  // lagged behind this one does not make its backlog late (as a Flink task restarts its own).
+  engine_->ResetWatermark();
   // Each sink skips what it already has; the source starts at the earlier of the two.
   std::map<int32_t, int64_t> start;
   for (int32_t p : partitions) {

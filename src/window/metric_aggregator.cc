@@ -226,6 +226,8 @@ void MetricAggregator::DiscardDeltas() {
   }
 }
 
+void MetricAggregator::ResetWatermark() { watermark_s_ = kNoWatermark; }
+
 void MetricAggregator::AdvanceWatermark(int64_t watermark_s) {
   if (watermark_s <= watermark_s_) return;
   watermark_s_ = watermark_s;

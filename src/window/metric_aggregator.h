@@ -51,6 +51,8 @@ class MetricAggregator {
   void DiscardDeltas();
 
   void AdvanceWatermark(int64_t watermark_s);
+  // Forgets the watermark (after a rebalance: it belonged to the partitions owned before).
+  void ResetWatermark();
   // As WindowAggregator::WatermarkFor, with the definition's lateness.
   int64_t WatermarkFor(const std::vector<int64_t>& max_event_times) const;
   int64_t watermark_s() const { return watermark_s_; }

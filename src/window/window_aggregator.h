@@ -50,6 +50,8 @@ class WindowAggregator {
 
   // Raises the watermark to `watermark_s`; never lowers it.
   void AdvanceWatermark(int64_t watermark_s) { watermark_s_ = std::max(watermark_s_, watermark_s); }
+  // Forgets the watermark (after a rebalance: it belonged to the partitions owned before).
+  void ResetWatermark() { watermark_s_ = kNoWatermark; }
 
   // The watermark the SPEC defines for a set of partitions: the smallest of their largest event
   // times, minus the allowed lateness (a partition behind the others holds it back);
