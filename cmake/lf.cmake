@@ -10,14 +10,21 @@ function(lf_library module)
   target_link_libraries(lf_${module} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# lf_test(<name> SRCS a_test.cc DEPS lf::window ...)
-# A GoogleTest binary registered with ctest under the label "unit".
+# lf_test(<name> [ONE_PROCESS] SRCS a_test.cc DEPS lf::window ...)
+# A GoogleTest binary registered with ctest under the label "unit": each test on its own, or with
+# ONE_PROCESS the whole binary as one ctest test (for tests that share an expensive fixture, such
+# as a PostgreSQL server).
 function(lf_test name)
-  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "ONE_PROCESS" "" "SRCS;DEPS" ${ARGN})
   if(NOT LF_BUILD_TESTS)
     return()
   endif()
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  if(ARG_ONE_PROCESS)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS unit)
+  else()
+    gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()

@@ -13,7 +13,7 @@ if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,9p' "$0" | sed 's/
 which=${1:-all}
 case $which in all | asan | tsan) ;; *) echo "sanitize.sh: unknown '$which' (asan, tsan or nothing)" >&2; exit 2 ;; esac
 if [ -x .tools/bin/node ]; then export PATH="$PWD/.tools/bin:$PATH"; fi
-UNIT_TARGETS=(common_test json_test config_test serve_test lake_test postgres_test window_test pipeline_test
+UNIT_TARGETS=(common_test json_test config_test serve_test lake_test postgres_test postgres_sink_test window_test pipeline_test
   sim_test parquet_test ingest_csv_test ingest_test kafka_test registry_test avro_test speed_test batch_test)
 TSAN_TARGETS=(speed_test registry_test)
 

@@ -122,8 +122,9 @@ class SpeedCommitSink {
       const std::vector<int32_t>& partitions) = 0;
   // Applies `flush` in one transaction iff every partition in `flush.progress` still has
   // committed offset == expected_offset; otherwise changes nothing and returns an Aborted status
-  // (another process took the partition over). Other errors leave the sink unchanged too and may
-  // be retried.
+  // (another process took the partition over). A partition must have been loaded (Load) before
+  // its first commit; one that was not is Aborted too. Other errors leave the sink unchanged and
+  // may be retried.
   virtual absl::Status Commit(const SpeedFlush& flush) = 0;
 };
 

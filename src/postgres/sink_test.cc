@@ -1,0 +1,458 @@
+// The speed layer's PostgreSQL sinks against a real server: a private cluster (LocalServer) for
+// this test binary, a fresh database per test. What is checked is the exactly-once contract of
+// pipeline/commit_sink.h as PostgreSQL holds it: a flush applies entirely or not at all, a flush
+// whose expected offsets are stale changes nothing (Aborted), a lost connection is survived
+// without applying anything twice, and each aggregate kind merges exactly (DESIGN.md).
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "config/pipeline_loader.h"
+#include "fmt/format.h"
+#include "postgres/connection.h"
+#include "postgres/local_server.h"
+#include "postgres/metric_sink.h"
+#include "postgres/speed_sink.h"
+
+namespace lf::postgres {
+namespace {
+
+namespace fs = std::filesystem;
+using pipeline::CommittedPartition;
+using pipeline::kNoOffset;
+using pipeline::MetricRow;
+using pipeline::PartitionProgress;
+using pipeline::SpeedFlush;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+using Rows = std::vector<std::vector<std::string>>;
+
+#define ASSERT_OK(expr)           \
+  do {                            \
+    absl::Status st_ = (expr);    \
+    ASSERT_TRUE(st_.ok()) << st_; \
+  } while (0)
+
+// One private cluster for the whole binary (gtest runs it in one process, see CMakeLists.txt).
+class Cluster : public ::testing::Environment {
+ public:
+  static Cluster* instance;
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("lf-sink-test-{}", getpid());
+    fs::remove_all(dir_);
+    auto server = LocalServer::Start(dir_.string());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    if (server_) {
+      EXPECT_TRUE(server_->Stop().ok());
+    }
+    server_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // The URI of a new, empty database.
+  std::string NewDatabase() {
+    if (!server_) return "";
+    const std::string& uri = server_->uri();  // …/lambdaflow
+    std::string base = uri.substr(0, uri.rfind('/') + 1);
+    std::string name = fmt::format("sink_test_{}", ++databases_);
+    auto admin = ParseConnTarget(uri);
+    EXPECT_TRUE(admin.ok()) << admin.status();
+    auto conn = Connect(*admin);
+    EXPECT_TRUE(conn.ok()) << conn.status();
+    EXPECT_TRUE(Exec(conn->get(), "CREATE DATABASE " + name, "create the test database").ok());
+    return base + name;
+  }
+
+ private:
+  fs::path dir_;
+  std::unique_ptr<LocalServer> server_;
+  std::atomic<int> databases_{0};
+};
+Cluster* Cluster::instance = nullptr;
+
+[[maybe_unused]] const auto* const kRegistered =
+    ::testing::AddGlobalTestEnvironment(Cluster::instance = new Cluster);
+
+class SinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    uri_ = Cluster::instance->NewDatabase();
+    ASSERT_FALSE(uri_.empty()) << "no PostgreSQL server for the test";
+    auto target = ParseConnTarget(uri_);
+    ASSERT_TRUE(target.ok()) << target.status();
+    target_ = *target;
+    auto conn = Connect(target_);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    check_ = std::move(*conn);
+  }
+
+  // Every row of `sql` as text ("NULL" for SQL NULL), through a connection of the test's own.
+  Rows Query(const std::string& sql) {
+    auto r = postgres::Query(check_.get(), sql, {}, "test query");
+    EXPECT_TRUE(r.ok()) << r.status();
+    Rows rows;
+    if (!r.ok()) return rows;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      std::vector<std::string> row;
+      for (int j = 0; j < PQnfields(r->get()); ++j)
+        row.push_back(PQgetisnull(r->get(), i, j) ? "NULL" : PQgetvalue(r->get(), i, j));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  std::string uri_;
+  ConnTarget target_;
+  PgConn check_;
+};
+
+PartitionProgress Progress(int32_t partition, int64_t expected, int64_t next,
+                           int64_t max_event_time_s = 0) {
+  PartitionProgress p;
+  p.partition = partition;
+  p.expected_offset = expected;
+  p.next_offset = next;
+  p.max_event_time_s = max_event_time_s;
+  p.events = next - (expected == kNoOffset ? 0 : expected);
+  return p;
+}
+
+// Opens a sink and loads partitions 0-3, as a process does when they are assigned to it.
+std::unique_ptr<PgSpeedSink> OpenSpeedSink(const ConnTarget& target,
+                                           const std::string& group = "lambdaflow-speed") {
+  SpeedSinkOptions o;
+  o.target = target;
+  o.pipeline = group;
+  auto sink = PgSpeedSink::Open(o);
+  EXPECT_TRUE(sink.ok()) << sink.status();
+  if (!sink.ok()) return nullptr;
+  auto loaded = (*sink)->Load({0, 1, 2, 3});
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  return std::move(*sink);
+}
+
+// A flush of the telecom (long-layout) sink: one total for window `w`, device `key`.
+SpeedFlush TotalFlush(int64_t w, const char* key, int64_t value, PartitionProgress progress) {
+  SpeedFlush f;
+  f.rows.push_back({w, "user_bytes_total", key, value});
+  f.progress.push_back(progress);
+  return f;
+}
+
+TEST_F(SinkTest, SpeedSinkAddsTotalsAndAdvancesOffsetsTogether) {
+  auto sink = OpenSpeedSink(target_);
+  ASSERT_NE(sink, nullptr);
+  auto loaded = sink->Load({0, 1});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)[0].next_offset, kNoOffset);
+  EXPECT_EQ((*loaded)[0].max_event_time_s, pipeline::kNoEventTime);
+
+  ASSERT_OK(sink->Commit(TotalFlush(1800, "d1", 5, Progress(0, kNoOffset, 10, 1805))));
+  ASSERT_OK(sink->Commit(TotalFlush(1800, "d1", 7, Progress(0, 10, 25, 1900))));
+  EXPECT_THAT(Query("SELECT \"timestamp\"::text, id, type, value::text FROM bytes"),
+              ElementsAre(ElementsAre("1970-01-01 00:30:00", "d1", "user_bytes_total", "12")));
+
+  loaded = sink->Load({0, 1});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)[0].next_offset, 25);
+  EXPECT_EQ((*loaded)[0].max_event_time_s, 1900);
+  EXPECT_EQ((*loaded)[1].next_offset, kNoOffset);
+  // What another process of the group would load.
+  auto other = OpenSpeedSink(target_);
+  ASSERT_NE(other, nullptr);
+  auto seen = other->Load({0});
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ((*seen)[0].next_offset, 25);
+  // Another group is another consumer: it starts from the beginning.
+  auto stranger = OpenSpeedSink(target_, "another-group");
+  ASSERT_NE(stranger, nullptr);
+  seen = stranger->Load({0});
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ((*seen)[0].next_offset, kNoOffset);
+}
+
+TEST_F(SinkTest, AStaleFlushIsAbortedAndChangesNothing) {
+  auto a = OpenSpeedSink(target_);
+  auto b = OpenSpeedSink(target_);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_OK(a->Commit(TotalFlush(60, "d1", 5, Progress(0, kNoOffset, 10))));
+
+  // b still believes partition 0 is uncommitted (it was taken over meanwhile); its flush also
+  // carries partition 1 and a dead letter: none of it may land.
+  SpeedFlush stale = TotalFlush(60, "d1", 100, Progress(0, kNoOffset, 8));
+  stale.rows.push_back({60, "user_bytes_total", "d2", 3});
+  stale.progress.push_back(Progress(1, kNoOffset, 4));
+  stale.dead_letters.push_back({1, 2, "not json", "bad json"});
+  absl::Status st = b->Commit(stale);
+  EXPECT_TRUE(absl::IsAborted(st)) << st;
+  EXPECT_THAT(Query("SELECT id, value::text FROM bytes ORDER BY id"),
+              ElementsAre(ElementsAre("d1", "5")));
+  EXPECT_THAT(Query("SELECT partition::text, next_offset::text FROM lf_offsets "
+                    "WHERE partition IN (0, 1) ORDER BY 1"),
+              ElementsAre(ElementsAre("0", "10"), ElementsAre("1", "-1")));
+  EXPECT_THAT(Query("SELECT count(*)::text FROM dead_letters"), ElementsAre(ElementsAre("0")));
+
+  // Without the stale partition, b's own partition commits.
+  SpeedFlush own = TotalFlush(60, "d2", 3, Progress(1, kNoOffset, 4));
+  ASSERT_OK(b->Commit(own));
+  EXPECT_THAT(Query("SELECT id, value::text FROM bytes ORDER BY id"),
+              ElementsAre(ElementsAre("d1", "5"), ElementsAre("d2", "3")));
+}
+
+TEST_F(SinkTest, DeadLettersAndLossesCommitWithTheirOffsets) {
+  auto sink = OpenSpeedSink(target_);
+  ASSERT_NE(sink, nullptr);
+  SpeedFlush f;
+  f.progress.push_back(Progress(3, kNoOffset, 50));
+  f.dead_letters.push_back({3, 7, std::string("\x00\xff{\"id\":", 8), "line 1: bad json"});
+  f.losses.push_back({3, 10, 40});
+  ASSERT_OK(sink->Commit(f));
+  EXPECT_THAT(
+      Query("SELECT topic, partition::text, \"offset\"::text, encode(payload, 'hex'), error "
+            "FROM dead_letters"),
+      ElementsAre(ElementsAre("devices", "3", "7", "00ff7b226964223a", "line 1: bad json")));
+  EXPECT_THAT(Query("SELECT pipeline, topic, partition::text, from_offset::text, to_offset::text "
+                    "FROM lf_data_loss"),
+              ElementsAre(ElementsAre("lambdaflow-speed", "devices", "3", "10", "40")));
+}
+
+TEST_F(SinkTest, SpeedSinkTotalsSaturateAtTheBigintRange) {
+  auto sink = OpenSpeedSink(target_);
+  ASSERT_NE(sink, nullptr);
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  ASSERT_OK(sink->Commit(TotalFlush(60, "d1", max - 1, Progress(0, kNoOffset, 1))));
+  ASSERT_OK(sink->Commit(TotalFlush(60, "d1", 5, Progress(0, 1, 2))));
+  EXPECT_THAT(Query("SELECT value::text FROM bytes"),
+              ElementsAre(ElementsAre(std::to_string(max))));
+}
+
+TEST_F(SinkTest, ALostConnectionIsRetriedWithoutApplyingAFlushTwice) {
+  auto sink = OpenSpeedSink(target_);
+  ASSERT_NE(sink, nullptr);
+  ASSERT_OK(sink->Commit(TotalFlush(60, "d1", 5, Progress(0, kNoOffset, 10))));
+  // The server drops the sink's connection (as a restart or a failover would).
+  Query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  SpeedFlush next = TotalFlush(60, "d1", 7, Progress(0, 10, 20));
+  absl::Status st = sink->Commit(next);
+  int failures = 0;
+  while (!st.ok() && failures < 3) {
+    EXPECT_FALSE(absl::IsAborted(st)) << st;
+    ++failures;
+    st = sink->Commit(next);  // the speed layer retries the same flush
+  }
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_LE(failures, 1);
+  EXPECT_THAT(Query("SELECT value::text FROM bytes"), ElementsAre(ElementsAre("12")));
+  // Retrying a flush that did land is refused: it cannot be applied twice.
+  EXPECT_TRUE(absl::IsAborted(sink->Commit(next)));
+  EXPECT_THAT(Query("SELECT value::text FROM bytes"), ElementsAre(ElementsAre("12")));
+}
+
+TEST_F(SinkTest, APartitionWhoseOffsetsWereNeverLoadedIsNotCommitted) {
+  auto sink = OpenSpeedSink(target_);  // loads 0-3
+  ASSERT_NE(sink, nullptr);
+  absl::Status st = sink->Commit(TotalFlush(60, "d1", 5, Progress(9, kNoOffset, 10)));
+  EXPECT_TRUE(absl::IsAborted(st)) << st;
+  EXPECT_THAT(st.message(), HasSubstr("partition 9 of topic devices has no row in lf_offsets"));
+  EXPECT_THAT(Query("SELECT count(*)::text FROM bytes"), ElementsAre(ElementsAre("0")));
+}
+
+TEST_F(SinkTest, AnUnsafeTableNameIsRefused) {
+  SpeedSinkOptions o;
+  o.target = target_;
+  o.table = "bytes; DROP TABLE lf_offsets";
+  auto sink = PgSpeedSink::Open(o);
+  ASSERT_FALSE(sink.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(sink.status())) << sink.status();
+  EXPECT_THAT(sink.status().message(), HasSubstr("--table"));
+}
+
+// Every aggregate kind, grouped by one string field, plus an ungrouped float sum.
+constexpr char kDefinition[] = R"(name: sinks
+source:
+  kafka: {topic: sales}
+  format: json
+fields:
+  - {name: store, type: string}
+  - {name: n, type: int64}
+  - {name: x, type: float64}
+  - {name: buyer, type: string}
+  - {name: at, type: timestamp, unit: s}
+event_time: at
+metrics:
+  - {name: sales_count, window: 1m, group_by: [store], aggregate: count()}
+  - {name: sales_sum, window: 1m, group_by: [store], aggregate: sum(n)}
+  - {name: sales_min, window: 1m, group_by: [store], aggregate: min(n)}
+  - {name: sales_max, window: 1m, group_by: [store], aggregate: max(n)}
+  - {name: sales_avg, window: 1m, group_by: [store], aggregate: avg(n)}
+  - {name: buyers, window: 1m, group_by: [store], aggregate: count_distinct(buyer)}
+  - {name: weight, window: 1h, aggregate: sum(x)}
+sinks:
+  postgres: {layout: wide}
+)";
+
+class MetricSinkTest : public SinkTest {
+ protected:
+  void SetUp() override {
+    SinkTest::SetUp();
+    auto def = config::ParsePipeline(kDefinition, "sinks.yaml");
+    ASSERT_TRUE(def.ok()) << def.status();
+    def_ = *def;
+  }
+
+  std::unique_ptr<PgMetricSink> Open() {
+    MetricSinkOptions o;
+    o.target = target_;
+    o.definition = &def_;
+    o.pipeline = def_.DefaultGroup();
+    o.topic = "sales";
+    auto sink = PgMetricSink::Open(o);
+    EXPECT_TRUE(sink.ok()) << sink.status();
+    if (!sink.ok()) return nullptr;
+    auto loaded = (*sink)->Load({0, 1});
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return std::move(*sink);
+  }
+
+  uint32_t Index(const std::string& name) const {
+    return static_cast<uint32_t>(def_.Metric(name) - def_.metrics.data());
+  }
+
+  // One flush's partial aggregates for store `store` in window 120, and 3600 for the float sum.
+  SpeedFlush Partials(const std::string& store, int64_t count, int64_t sum, int64_t min,
+                      int64_t max, std::vector<std::string> buyers, double weight,
+                      PartitionProgress progress) {
+    SpeedFlush f;
+    auto row = [&](const char* metric) {
+      MetricRow r;
+      r.metric = Index(metric);
+      r.window_start_s = 120;
+      r.group = {store};
+      return r;
+    };
+    MetricRow c = row("sales_count");
+    c.count = count;
+    MetricRow s = row("sales_sum");
+    s.i = sum;
+    s.count = count;
+    MetricRow lo = row("sales_min");
+    lo.i = min;
+    lo.count = count;
+    MetricRow hi = row("sales_max");
+    hi.i = max;
+    hi.count = count;
+    MetricRow avg = row("sales_avg");
+    avg.d = static_cast<double>(sum);
+    avg.count = count;
+    MetricRow distinct = row("buyers");
+    distinct.members = std::move(buyers);
+    MetricRow w;
+    w.metric = Index("weight");
+    w.window_start_s = 3600;
+    w.d = weight;
+    w.count = count;
+    f.metric_rows = {c, s, lo, hi, avg, distinct, w};
+    f.progress.push_back(progress);
+    return f;
+  }
+
+  pipeline::Definition def_;
+};
+
+TEST_F(MetricSinkTest, EveryAggregateKindMergesExactly) {
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  // Two flushes of partition 0 and one of partition 1 (another process of the group) into the
+  // same window and store.
+  ASSERT_OK(
+      sink->Commit(Partials("s1", 3, 30, 4, 20, {"ann", "bob"}, 1.5, Progress(0, kNoOffset, 3))));
+  ASSERT_OK(sink->Commit(Partials("s1", 2, 12, 2, 9, {"bob", "cy"}, 0.25, Progress(0, 3, 5))));
+  auto other = Open();
+  ASSERT_NE(other, nullptr);
+  ASSERT_OK(
+      other->Commit(Partials("s1", 1, 50, 50, 50, {"ann", "dee"}, 2.0, Progress(1, kNoOffset, 1))));
+
+  auto shape = [](const char* table) {
+    return fmt::format("SELECT window_start::text, store, value::text FROM {}", table);
+  };
+  EXPECT_THAT(Query(shape("sales_count")),
+              ElementsAre(ElementsAre("1970-01-01 00:02:00", "s1", "6")));
+  EXPECT_THAT(Query(shape("sales_sum")),
+              ElementsAre(ElementsAre("1970-01-01 00:02:00", "s1", "92")));
+  EXPECT_THAT(Query(shape("sales_min")),
+              ElementsAre(ElementsAre("1970-01-01 00:02:00", "s1", "2")));
+  EXPECT_THAT(Query(shape("sales_max")),
+              ElementsAre(ElementsAre("1970-01-01 00:02:00", "s1", "50")));
+  EXPECT_THAT(
+      Query("SELECT store, value_sum::text, value_count::text, round(value::numeric, 6)::text "
+            "FROM sales_avg"),
+      ElementsAre(ElementsAre("s1", "92", "6", "15.333333")));
+  // ann and bob were sent twice (by two flushes and by two processes): counted once each.
+  EXPECT_THAT(Query(shape("buyers")), ElementsAre(ElementsAre("1970-01-01 00:02:00", "s1", "4")));
+  EXPECT_THAT(
+      Query("SELECT member FROM buyers_members ORDER BY member"),
+      ElementsAre(ElementsAre("ann"), ElementsAre("bob"), ElementsAre("cy"), ElementsAre("dee")));
+  EXPECT_THAT(Query("SELECT window_start::text, value::text FROM weight"),
+              ElementsAre(ElementsAre("1970-01-01 01:00:00", "3.75")));
+  EXPECT_THAT(Query("SELECT partition::text, next_offset::text FROM lf_offsets "
+                    "WHERE pipeline = 'lambdaflow-sinks' AND sink = 'pg:sinks' ORDER BY 1"),
+              ElementsAre(ElementsAre("0", "5"), ElementsAre("1", "1")));
+}
+
+TEST_F(MetricSinkTest, AnAbortedFlushLeavesEveryMetricAndItsMembersUnchanged) {
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  ASSERT_OK(sink->Commit(Partials("s1", 3, 30, 4, 20, {"ann"}, 1.5, Progress(0, kNoOffset, 3))));
+  absl::Status st =
+      sink->Commit(Partials("s1", 9, 90, 1, 99, {"zed"}, 9.0, Progress(0, kNoOffset, 12)));
+  EXPECT_TRUE(absl::IsAborted(st)) << st;
+  EXPECT_THAT(Query("SELECT (SELECT value FROM sales_count)::text, (SELECT value FROM "
+                    "sales_sum)::text, (SELECT value FROM sales_min)::text, (SELECT value FROM "
+                    "sales_max)::text, (SELECT value_count FROM sales_avg)::text, (SELECT value "
+                    "FROM buyers)::text, (SELECT value FROM weight)::text"),
+              ElementsAre(ElementsAre("3", "30", "4", "20", "3", "1", "1.5")));
+  EXPECT_THAT(Query("SELECT member FROM buyers_members"), ElementsAre(ElementsAre("ann")));
+}
+
+TEST_F(MetricSinkTest, IntegerSumsSaturateAtTheBigintRange) {
+  auto sink = Open();
+  ASSERT_NE(sink, nullptr);
+  const int64_t min = std::numeric_limits<int64_t>::min();
+  ASSERT_OK(sink->Commit(Partials("s1", 1, min + 3, 0, 0, {}, 0, Progress(0, kNoOffset, 1))));
+  ASSERT_OK(sink->Commit(Partials("s1", 1, -10, 0, 0, {}, 0, Progress(0, 1, 2))));
+  EXPECT_THAT(Query("SELECT value::text FROM sales_sum"),
+              ElementsAre(ElementsAre(std::to_string(min))));
+}
+
+TEST_F(MetricSinkTest, TheLongLayoutIsNotItsJob) {
+  def_.postgres.layout = pipeline::Layout::kLong;
+  MetricSinkOptions o;
+  o.target = target_;
+  o.definition = &def_;
+  o.pipeline = def_.DefaultGroup();
+  auto sink = PgMetricSink::Open(o);
+  ASSERT_FALSE(sink.ok());
+  EXPECT_THAT(sink.status().message(), HasSubstr("wide layout"));
+}
+
+}  // namespace
+}  // namespace lf::postgres
