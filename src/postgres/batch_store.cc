@@ -132,7 +132,12 @@ absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
   // key could not be created), are deleted and written again.
   // Keys view the result's memory, which `old` keeps alive.
   using Key = std::pair<std::string_view, std::string_view>;
-  absl::flat_hash_map<Key, int> old_rows;
+  enum class Seen { kOnce, kTwice, kHandled };  // kHandled: kept, updated or rewritten
+  struct OldRow {
+    int row;  // in `old`
+    Seen seen;
+  };
+  absl::flat_hash_map<Key, OldRow> old_rows;
   bool delete_null_keys = false;
   SqlArray del_types, del_ids;
   PGresult* o = old.get();
@@ -146,17 +151,17 @@ absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
       delete_null_keys = true;
       continue;
     }
-    auto [it, added] = old_rows.emplace(Key(field(i, 0), field(i, 1)), i);
-    if (!added) it->second = -1;
+    auto [it, added] = old_rows.emplace(Key(field(i, 0), field(i, 1)), OldRow{i, Seen::kOnce});
+    if (!added) it->second.seen = Seen::kTwice;
   }
   SqlArray up_ids, up_types, up_values;
   size_t updates = 0, deletes = 0;
   std::vector<const pipeline::HourlyRow*> to_insert;
   for (const auto& r : result.rows) {
     auto it = old_rows.find(Key(r.type, r.id));
-    if (it != old_rows.end() && it->second >= 0) {
-      const int i = it->second;
-      it->second = -2;  // seen and kept
+    if (it != old_rows.end() && it->second.seen == Seen::kOnce) {
+      const int i = it->second.row;
+      it->second.seen = Seen::kHandled;
       int64_t value;
       std::string_view text = field(i, 2);
       if (!PQgetisnull(o, i, 2) &&
@@ -170,11 +175,11 @@ absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
       ++updates;
       continue;
     }
-    if (it != old_rows.end() && it->second == -1) {  // duplicated: rewrite
+    if (it != old_rows.end() && it->second.seen == Seen::kTwice) {  // duplicated: rewrite
       del_types.AddText(r.type);
       del_ids.AddText(r.id);
       ++deletes;
-      it->second = -2;
+      it->second.seen = Seen::kHandled;
     }
     to_insert.push_back(&r);
   }
@@ -190,8 +195,8 @@ absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
     ins_values.AddInt(r->value);
   }
   const size_t inserts = to_insert.size();
-  for (const auto& [key, i] : old_rows) {
-    if (i == -2) continue;
+  for (const auto& [key, old_row] : old_rows) {
+    if (old_row.seen == Seen::kHandled) continue;  // the others are not in the result
     del_types.AddText(key.first);
     del_ids.AddText(key.second);
     ++deletes;

@@ -79,7 +79,20 @@ absl::Status EnsureConnected(PGconn* conn, const ConnTarget& target) {
 
 absl::Status InTransaction(PGconn* conn, std::string_view what,
                            const std::function<absl::Status()>& body) {
-  LF_RETURN_IF_ERROR(Exec(conn, "BEGIN", fmt::format("{}: begin", what)));
+  absl::Status begun = Exec(conn, "BEGIN", fmt::format("{}: begin", what));
+  if (!begun.ok() && ConnectionLost(conn)) {
+    // The server dropped a connection that still looked open (it restarted, or ended idle
+    // sessions); libpq finds out only now. Nothing of this transaction was sent, so connecting
+    // again and beginning anew is safe, and spares the caller a failed commit (at shutdown, its
+    // last one).
+    PQreset(conn);
+    if (!ConnectionLost(conn)) {
+      spdlog::info("postgres: reconnected to {}:{}/{} (the server had closed the connection)",
+                   PQhost(conn), PQport(conn), PQdb(conn));
+      begun = Exec(conn, "BEGIN", fmt::format("{}: begin", what));
+    }
+  }
+  LF_RETURN_IF_ERROR(begun);
   absl::Status st = body();
   if (st.ok()) {
     // The torture tests crash or stall here: everything written, nothing committed yet.

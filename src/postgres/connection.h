@@ -41,7 +41,8 @@ bool ConnectionLost(PGconn* conn);
 absl::Status EnsureConnected(PGconn* conn, const ConnTarget& target);
 
 // Runs `body` between BEGIN and COMMIT. On any error it rolls back (when the connection is still
-// up, so it stays usable) and returns the error; `what` names the action in errors.
+// up, so it stays usable) and returns the error; `what` names the action in errors. A connection
+// found lost at BEGIN (nothing sent yet) is reset once and the transaction begun again.
 absl::Status InTransaction(PGconn* conn, std::string_view what,
                            const std::function<absl::Status()>& body);
 
