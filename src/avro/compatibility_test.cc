@@ -144,7 +144,7 @@ TEST(CompatibilityTest, NamesRoundTrip) {
 // The evolution steps of one subject, each checked at every level.
 class CompatibilityLevelsTest : public ::testing::Test {
  protected:
-  bool Ok(Compatibility c, const Schema& candidate, std::vector<const Schema*> previous) {
+  bool Ok(Compatibility c, const Schema& candidate, const std::vector<const Schema*>& previous) {
     return CheckCompatibility(c, candidate, previous).ok();
   }
   Schema v1_ = S(Record(kId));

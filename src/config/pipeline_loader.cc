@@ -317,7 +317,7 @@ std::optional<std::string> Loader::Canonical(const yaml::Node& node, const Field
     case FieldType::kInt64: {
       errno = 0;
       char* end = nullptr;
-      long long v = std::strtoll(t.c_str(), &end, 10);
+      int64_t v = std::strtoll(t.c_str(), &end, 10);
       if (!t.empty() && end == t.c_str() + t.size() && errno == 0 && t[0] != ' ') {
         return fmt::format("{}", v);
       }

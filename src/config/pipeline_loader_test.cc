@@ -11,7 +11,6 @@ namespace lf::config {
 namespace {
 
 using pipeline::AggregateKind;
-using pipeline::FieldType;
 using ::testing::HasSubstr;
 
 const std::string kSourceDir = LF_SOURCE_DIR;

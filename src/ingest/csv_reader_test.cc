@@ -303,7 +303,7 @@ TEST(CsvReaderTest, ReadErrorIsReturnedAsIs) {
   int calls = 0;
   CsvReader reader([&calls](char* buf, size_t n) -> absl::StatusOr<size_t> {
     if (calls++ == 0) {
-      std::memcpy(buf, "a,b\nc", 5);
+      std::copy_n("a,b\nc", 5, buf);
       return 5;
     }
     return absl::DataLossError("disk on fire");
@@ -371,7 +371,7 @@ TEST(CsvReaderTest, StreamsLargeInputInBoundedMemory) {
     size_t k = 0;
     while (k < n && produced < rows) {
       const size_t take = std::min(n - k, row.size() - offset);
-      std::memcpy(buf + k, row.data() + offset, take);
+      std::copy_n(row.data() + offset, take, buf + k);
       k += take;
       offset += take;
       if (offset == row.size()) {

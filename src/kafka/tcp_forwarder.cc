@@ -171,7 +171,7 @@ void TcpForwarder::State::Run() {
     fds.push_back({wake_read.get(), POLLIN, 0});
     fds.push_back({listener.get(), POLLIN, 0});
     for (Connection& c : connections) {
-      short client_events = 0, upstream_events = 0;
+      decltype(pollfd::events) client_events = 0, upstream_events = 0;
       if (!c.to_upstream.eof && c.to_upstream.end < c.to_upstream.buf.size())
         client_events |= POLLIN;
       if (c.to_client.pending() > 0) client_events |= POLLOUT;

@@ -418,7 +418,7 @@ bool WriterIsDeadHere(const std::string& name) {
   if (a == std::string_view::npos || n.substr(0, a) != HostTag()) return false;
   size_t b = n.find('-', a + 1);
   if (b == std::string_view::npos) return false;
-  long pid = std::strtol(std::string(n.substr(a + 1, b - a - 1)).c_str(), nullptr, 10);
+  int64_t pid = std::strtoll(std::string(n.substr(a + 1, b - a - 1)).c_str(), nullptr, 10);
   if (pid <= 0) return false;
   return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }

@@ -3,19 +3,25 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/time.h"
 #include "fmt/format.h"
 
 namespace lf::lake {
+namespace {
 
-int64_t HourOf(int64_t unix_s) {
-  int64_t q = unix_s / 3600;
-  if (unix_s % 3600 != 0 && unix_s < 0) --q;
-  return q * 3600;
-}
+using std::chrono::days;
+using std::chrono::duration_cast;
+using std::chrono::seconds;
+using std::chrono::sys_days;
+using std::chrono::sys_seconds;
+using std::chrono::year_month_day;
+
+}  // namespace
+
+int64_t HourOf(int64_t unix_s) { return FloorDiv(unix_s, 3600) * 3600; }
 
 std::string HourDir(std::string_view dataset, int64_t hour_s) {
-  using namespace std::chrono;
-  sys_days day = floor<days>(sys_seconds(seconds(hour_s)));
+  sys_days day = std::chrono::floor<days>(sys_seconds(seconds(hour_s)));
   year_month_day ymd(day);
   int64_t hour = (hour_s - duration_cast<seconds>(day.time_since_epoch()).count()) / 3600;
   return fmt::format("{}/year={}/month={}/day={}/hour={}", dataset, static_cast<int>(ymd.year()),
@@ -40,9 +46,9 @@ std::optional<int64_t> ParseHourDir(std::string_view path) {
     values[k] = v;
     pos = end;
   }
-  using namespace std::chrono;
-  year_month_day ymd{year(values[0]), month(static_cast<unsigned>(values[1])),
-                     day(static_cast<unsigned>(values[2]))};
+  year_month_day ymd{std::chrono::year(values[0]),
+                     std::chrono::month(static_cast<unsigned>(values[1])),
+                     std::chrono::day(static_cast<unsigned>(values[2]))};
   if (!ymd.ok() || values[3] > 23) return std::nullopt;
   return duration_cast<seconds>(sys_days(ymd).time_since_epoch()).count() + values[3] * 3600;
 }
@@ -51,15 +57,12 @@ int64_t PartitionSeconds(Partitioning p) { return p == Partitioning::kEventHour 
 
 int64_t PartitionStart(Partitioning p, int64_t unix_s) {
   const int64_t unit = PartitionSeconds(p);
-  int64_t q = unix_s / unit;
-  if (unix_s % unit != 0 && unix_s < 0) --q;
-  return q * unit;
+  return FloorDiv(unix_s, unit) * unit;
 }
 
 std::string PartitionDir(std::string_view dataset, Partitioning p, int64_t start_s) {
   if (p == Partitioning::kEventHour) return HourDir(dataset, start_s);
-  using namespace std::chrono;
-  year_month_day ymd(floor<days>(sys_seconds(seconds(start_s))));
+  year_month_day ymd(std::chrono::floor<days>(sys_seconds(seconds(start_s))));
   return fmt::format("{}/{}={:04d}-{:02d}-{:02d}", dataset,
                      p == Partitioning::kEventDate ? "event_date" : "ingest_date",
                      static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),

@@ -21,7 +21,7 @@ constexpr char kLock[] = "SELECT pg_advisory_xact_lock(7466230149)";
 struct User {
   const char* suffix;
   const char* name;
-  long quota;
+  int64_t quota;
 };
 constexpr User kUsers[] = {
     {"01", "andres", 200000},   {"02", "paco", 300000},     {"03", "juan", 100000},

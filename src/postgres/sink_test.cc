@@ -28,7 +28,6 @@ namespace lf::postgres {
 namespace {
 
 namespace fs = std::filesystem;
-using pipeline::CommittedPartition;
 using pipeline::kNoOffset;
 using pipeline::MetricRow;
 using pipeline::PartitionProgress;

@@ -21,7 +21,7 @@ postgres::ConnTarget ReadOnlyTarget(const postgres::ConnTarget& target);
 // query failed because the server went away is dropped instead of returned.
 class DbPool {
  public:
-  DbPool(postgres::ConnTarget target, size_t max_size)
+  DbPool(const postgres::ConnTarget& target, size_t max_size)
       : target_(ReadOnlyTarget(target)), max_size_(max_size) {}
 
   // Runs `fn` with a connection (waiting while all are busy). Errors opening one are returned.
