@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -63,8 +64,11 @@ class WindowAggregator {
   // all carried 0 bytes still has a row), then forgets them. Totals saturate at 2^63-1.
   std::vector<Delta> TakeDeltas();
   // Drops uncommitted deltas (after another process took over a partition).
-  void DiscardDeltas() { deltas_.clear(); }
-  size_t pending_keys() const { return deltas_.size(); }
+  void DiscardDeltas() {
+    deltas_.clear();
+    wide_deltas_.clear();
+  }
+  size_t pending_keys() const { return deltas_.size() + wide_deltas_.size(); }
 
   // Unix seconds; kNoWatermark before any event.
   int64_t watermark_s() const { return watermark_s_; }
@@ -82,8 +86,25 @@ class WindowAggregator {
   std::vector<MetricSpec> metrics_;
   int64_t watermark_s_ = kNoWatermark;
   int64_t late_events_ = 0;
-  // Packed (window index, metric, key) -> summed bytes since the last TakeDeltas().
+  // (window index, metric, key) -> summed bytes since the last TakeDeltas(), packed into one
+  // integer (32-bit window index, 2-bit metric, 30-bit key id: one hash probe per event and
+  // metric) ...
   absl::flat_hash_map<uint64_t, int64_t> deltas_;
+  // ... or, for a batch with anything that does not fit (a fifth metric, a key id of 2^30 or
+  // more, a window index past 32 bits: 1-second windows after 2038), unpacked. No total is ever
+  // dropped or mixed up.
+  struct WideKey {
+    int64_t index;
+    uint32_t metric;
+    uint32_t key;
+    bool operator==(const WideKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const WideKey& k) {
+      return H::combine(std::move(h), k.index, k.metric, k.key);
+    }
+  };
+  absl::flat_hash_map<WideKey, int64_t> wide_deltas_;
+  std::vector<const uint32_t*> key_columns_;  // per metric, for the batch being added
 };
 
 }  // namespace lf::window

@@ -154,5 +154,49 @@ TEST(WindowAggregatorTest, TakeDeltasResetsAndDiscardDrops) {
   EXPECT_TRUE(w.TakeDeltas().empty());
 }
 
+TEST(WindowAggregatorTest, MoreMetricsThanThePackedKeyHoldsAreAllCounted) {
+  // Six metrics (two per key column): the packed key has room for four.
+  std::vector<MetricSpec> metrics = DeviceMetrics();
+  for (const MetricSpec& m : DeviceMetrics()) metrics.push_back({m.name + "_again", m.key});
+  WindowAggregator w({}, metrics);
+  EventBatch b;
+  Push(&b, At("10:01:00"), 7, 10, /*device=*/8, /*app=*/9);
+  Push(&b, At("10:02:00"), 7, 5, /*device=*/8, /*app=*/9);
+  w.Add(b);
+  auto t = Totals(w);
+  ASSERT_EQ(t.size(), 6u);
+  for (uint32_t m = 0; m < 6; ++m) EXPECT_EQ((t[{At("10:00:00"), m, 7 + m % 3}]), 15) << m;
+}
+
+TEST(WindowAggregatorTest, KeyIdsBeyond30BitsStayApart) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch b;
+  const uint32_t big = (1u << 30) + 5;  // packed, it would read as key 5 of the next metric
+  Push(&b, At("10:01:00"), big, 10, /*device=*/5, /*app=*/5);
+  Push(&b, At("10:01:00"), 5, 1, /*device=*/5, /*app=*/5);
+  w.Add(b);
+  EXPECT_EQ(w.pending_keys(), 4u);
+  auto t = Totals(w);
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ((t[{At("10:00:00"), 0, big}]), 10);
+  EXPECT_EQ((t[{At("10:00:00"), 0, 5}]), 1);
+  EXPECT_EQ((t[{At("10:00:00"), 1, 5}]), 11);
+  EXPECT_EQ((t[{At("10:00:00"), 2, 5}]), 11);
+}
+
+TEST(WindowAggregatorTest, OneSecondWindowsAfter2038AreNotWrapped) {
+  WindowAggregator w({.size = std::chrono::seconds(1), .lateness = std::chrono::seconds(0)},
+                     DeviceMetrics());
+  EventBatch b;
+  const int64_t far = int64_t{253402300799};  // 9999-12-31T23:59:59Z: window index > 2^31
+  Push(&b, far, 0, 3);
+  Push(&b, far - (int64_t{1} << 32), 0, 4);  // the same index modulo 2^32
+  w.Add(b);
+  auto t = Totals(w);
+  EXPECT_EQ((t[{far, 0, 0}]), 3);
+  EXPECT_EQ((t[{far - (int64_t{1} << 32), 0, 0}]), 4);
+  EXPECT_EQ(t.size(), 6u);
+}
+
 }  // namespace
 }  // namespace lf::window
