@@ -63,7 +63,6 @@ absl::Status LockAndCheckOffsets(PGconn* conn, const OffsetsKey& key,
         std::atoll(PQgetvalue(locked.get(), i, 1));
   for (const auto& p : progress) {
     auto it = committed.find(p.partition);
-    int64_t have = it == committed.end() ? pipeline::kNoOffset : it->second;
     if (it == committed.end()) {
       // Load() makes the row; without it there is nothing to lock (an operator deleted it, say).
       return absl::AbortedError(fmt::format(
@@ -71,7 +70,7 @@ absl::Status LockAndCheckOffsets(PGconn* conn, const OffsetsKey& key,
           "must be loaded again",
           key.sink, p.partition, key.topic));
     }
-    if (have != p.expected_offset) {
+    if (const int64_t have = it->second; have != p.expected_offset) {
       return absl::AbortedError(fmt::format(
           "postgres: commit to {}: partition {} of topic {} is at offset {} in lf_offsets, this "
           "process expected {}: another process owns it now",

@@ -12,6 +12,9 @@ constexpr int kMetricBits = 2;
 constexpr int kKeyBits = 30;
 constexpr uint32_t kPackedMetrics = 1u << kMetricBits;
 constexpr uint32_t kPackedKeys = 1u << kKeyBits;
+// Event times lie within years 0001-9999 (the decoders refuse others): from this window size on,
+// every window index fits 32 bits (253 402 300 799 s / 2^31 < 118).
+constexpr int64_t kAlwaysPackedWindowS = 118;
 
 // True when every id of `ids[0, n)` is below kPackedKeys. Four independent ORs: about one
 // instruction per id.
@@ -73,10 +76,9 @@ void WindowAggregator::Add(const pipeline::EventBatch& batch,
     key_columns_[m] = batch.keys[static_cast<int>(metrics_[m].key)].data();
 
   // Whether every total of the batch fits the packed key, decided once per batch so that the
-  // per-event loop below is free of checks. Event times are within years 0001-9999 (the decoders
-  // refuse others), so windows of 118 s or more always have a 32-bit index.
+  // per-event loop below is free of checks.
   bool packs = metric_count <= kPackedMetrics;
-  if (packs && size_s_ < 118) {
+  if (packs && size_s_ < kAlwaysPackedWindowS) {
     int64_t lo = ts[0], hi = ts[0];
     for (size_t i = 1; i < n; ++i) {
       lo = std::min(lo, ts[i]);
