@@ -35,7 +35,6 @@
 #include "pipeline/event_batch.h"
 #include "pipeline/raw_message.h"
 #include "pipeline/record_source.h"
-#include "proto/dense_window_aggregator.h"
 #include "proto/fast_event_decoder.h"
 #include "sim/event_generator.h"
 #include "spdlog/spdlog.h"
@@ -189,11 +188,8 @@ void BM_DecodeAggregate(benchmark::State& state) {
   RunDecodeAggregate<json::EventDecoder, window::WindowAggregator>(state);
 }
 void BM_ProtoDecode(benchmark::State& state) { RunDecode<proto::FastEventDecoder>(state); }
-void BM_ProtoAggregate(benchmark::State& state) {
-  RunAggregate<proto::DenseWindowAggregator>(state);
-}
 void BM_ProtoDecodeAggregate(benchmark::State& state) {
-  RunDecodeAggregate<proto::FastEventDecoder, proto::DenseWindowAggregator>(state);
+  RunDecodeAggregate<proto::FastEventDecoder, window::WindowAggregator>(state);
 }
 
 // Hands out the corpus `rounds` times in batches of `max`, with offsets continuing per partition,
@@ -269,7 +265,6 @@ void BM_SpeedJob(benchmark::State& state) {
 BENCHMARK(BM_Decode)->DenseRange(0, 1);
 BENCHMARK(BM_ProtoDecode)->DenseRange(0, 1);
 BENCHMARK(BM_Aggregate)->DenseRange(0, 1);
-BENCHMARK(BM_ProtoAggregate)->DenseRange(0, 1);
 BENCHMARK(BM_DecodeAggregate)->DenseRange(0, 1);
 BENCHMARK(BM_ProtoDecodeAggregate)->DenseRange(0, 1);
 BENCHMARK(BM_SpeedJob)->DenseRange(0, 1)->Unit(benchmark::kMillisecond);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -38,6 +39,13 @@ struct Delta {
 
 inline constexpr int64_t kNoWatermark = std::numeric_limits<int64_t>::min();
 
+// Dense window arrays (WindowAggregator): at most this many metrics, key ids below the limit, and
+// this many bytes of arrays in all (about 60 windows of 100 000 keys for three metrics); anything
+// else is aggregated in a hash map.
+inline constexpr size_t kDenseMetrics = 4;
+inline constexpr uint32_t kDenseKeyLimit = 1u << 22;
+inline constexpr size_t kDenseBudgetBytes = size_t{64} << 20;
+
 // Aggregates event batches into per-window deltas and tracks the watermark. Not thread-safe.
 class WindowAggregator {
  public:
@@ -64,11 +72,9 @@ class WindowAggregator {
   // all carried 0 bytes still has a row), then forgets them. Totals saturate at 2^63-1.
   std::vector<Delta> TakeDeltas();
   // Drops uncommitted deltas (after another process took over a partition).
-  void DiscardDeltas() {
-    deltas_.clear();
-    wide_deltas_.clear();
-  }
-  size_t pending_keys() const { return deltas_.size() + wide_deltas_.size(); }
+  void DiscardDeltas();
+  // Window totals held since the last TakeDeltas().
+  size_t pending_keys() const { return deltas_.size() + wide_deltas_.size() + dense_pending_; }
 
   // Unix seconds; kNoWatermark before any event.
   int64_t watermark_s() const { return watermark_s_; }
@@ -81,18 +87,39 @@ class WindowAggregator {
   const std::vector<MetricSpec>& metrics() const { return metrics_; }
 
  private:
+  // The totals of one window in dense arrays indexed by key id, one per metric: an in-order stream
+  // finds its window with one compare per event and adds with no hashing at all. Arrays are kept
+  // between flushes (only touched entries are reset), so a steady stream allocates nothing.
+  struct DenseSlot {
+    int64_t index = 0;
+    std::vector<int64_t> sums[kDenseMetrics];
+    std::vector<uint8_t> seen[kDenseMetrics];
+    std::vector<uint32_t> touched[kDenseMetrics];  // ids with seen set, in first-seen order
+  };
+  // The slot of window `index`, sized for the batch being added; nullptr when the dense budget is
+  // spent (the window's totals then go to the hash maps below for the rest of this flush).
+  DenseSlot* DenseSlotFor(int64_t index);
+  void ResetDense();
+
   int64_t size_s_;
   int64_t lateness_s_;
   std::vector<MetricSpec> metrics_;
   int64_t watermark_s_ = kNoWatermark;
   int64_t late_events_ = 0;
-  // (window index, metric, key) -> summed bytes since the last TakeDeltas(), packed into one
-  // integer (32-bit window index, 2-bit metric, 30-bit key id: one hash probe per event and
-  // metric) ...
+  std::vector<DenseSlot> slots_;  // windows of this flush in slots_[0, used_slots_)
+  size_t used_slots_ = 0;
+  size_t max_slots_ = 0;                            // for the batch being added
+  size_t dense_sizes_[kDenseMetrics] = {};          // array sizes the batch being added needs
+  absl::flat_hash_map<int64_t, uint32_t> slot_of_;  // window index -> slot
+  size_t dense_pending_ = 0;
+  // Totals of windows or keys the dense slots do not hold (past the budget, far-behind windows of
+  // a backlog, key ids past kDenseKeyLimit, more metrics than kDenseMetrics), keyed by (window
+  // index, metric, key) packed into one integer (32-bit window index, 2-bit metric, 30-bit key
+  // id: one hash probe per event and metric) ...
   absl::flat_hash_map<uint64_t, int64_t> deltas_;
   // ... or, for a batch with anything that does not fit (a fifth metric, a key id of 2^30 or
-  // more, a window index past 32 bits: 1-second windows after 2038), unpacked. No total is ever
-  // dropped or mixed up.
+  // more, a window index past 32 bits: 1-second windows after 2038), unpacked. TakeDeltas merges
+  // all three, so no total is ever dropped, mixed up or sent twice.
   struct WideKey {
     int64_t index;
     uint32_t metric;

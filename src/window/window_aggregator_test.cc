@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <tuple>
+
+#include "common/time.h"
 
 namespace lf::window {
 namespace {
@@ -196,6 +199,103 @@ TEST(WindowAggregatorTest, OneSecondWindowsAfter2038AreNotWrapped) {
   EXPECT_EQ((t[{far, 0, 0}]), 3);
   EXPECT_EQ((t[{far - (int64_t{1} << 32), 0, 0}]), 4);
   EXPECT_EQ(t.size(), 6u);
+}
+
+// Every delta of a TakeDeltas, checking that no (window, metric, key) is sent twice (the sink's
+// single upsert would refuse that).
+std::map<std::tuple<int64_t, uint32_t, uint32_t>, int64_t> UniqueTotals(WindowAggregator& w) {
+  std::map<std::tuple<int64_t, uint32_t, uint32_t>, int64_t> out;
+  for (const Delta& d : w.TakeDeltas()) {
+    const bool inserted =
+        out.emplace(std::make_tuple(d.window_start_s, d.metric, d.key), d.value).second;
+    EXPECT_TRUE(inserted) << "sent twice: window " << d.window_start_s << " metric " << d.metric
+                          << " key " << d.key;
+  }
+  return out;
+}
+
+TEST(WindowAggregatorTest, ATotalSplitAcrossDenseAndHashedBatchesIsSentOnce) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch dense, hashed, wide;
+  Push(&dense, At("10:01:00"), 1, 10, /*device=*/5, /*app=*/2);
+  Push(&hashed, At("10:02:00"), kDenseKeyLimit + 3, 20, /*device=*/5, /*app=*/2);  // packed map
+  Push(&wide, At("10:03:00"), (1u << 30) + 1, 40, /*device=*/5, /*app=*/2);        // wide map
+  w.Add(dense);
+  w.Add(hashed);
+  w.Add(wide);
+  EXPECT_EQ(w.pending_keys(), 9u);  // 3 dense + 3 packed + 3 wide, before merging
+  auto t = UniqueTotals(w);
+  ASSERT_EQ(t.size(), 5u);
+  EXPECT_EQ((t[{At("10:00:00"), 0, 1}]), 10);
+  EXPECT_EQ((t[{At("10:00:00"), 0, kDenseKeyLimit + 3}]), 20);
+  EXPECT_EQ((t[{At("10:00:00"), 0, (1u << 30) + 1}]), 40);
+  EXPECT_EQ((t[{At("10:00:00"), 1, 5}]), 70);
+  EXPECT_EQ((t[{At("10:00:00"), 2, 2}]), 70);
+}
+
+TEST(WindowAggregatorTest, WindowsPastTheDenseBudgetAreHashedAndMergedLater) {
+  WindowAggregator w({}, DeviceMetrics());
+  EventBatch big, small;
+  // An antenna id just below the dense limit: one slot's arrays take most of the budget, so only
+  // the first window of this batch is dense and the next two are hashed.
+  for (int k = 0; k < 3; ++k) Push(&big, At("10:00:00") + 300 * k, kDenseKeyLimit - 1, 1 + k, 7);
+  // Small ids: the same three windows get slots now and must absorb the hashed totals.
+  for (int k = 0; k < 3; ++k) Push(&small, At("10:00:00") + 300 * k, 3, 100, 7);
+  w.Add(big);
+  w.Add(small);
+  auto t = UniqueTotals(w);
+  for (int k = 0; k < 3; ++k) {
+    const int64_t start = At("10:00:00") + 300 * k;
+    EXPECT_EQ((t[{start, 0, kDenseKeyLimit - 1}]), 1 + k) << k;
+    EXPECT_EQ((t[{start, 0, 3}]), 100) << k;
+    EXPECT_EQ((t[{start, 1, 7}]), 101 + k) << k;
+    EXPECT_EQ((t[{start, 2, 0}]), 101 + k) << k;
+  }
+  EXPECT_EQ(t.size(), 12u);
+  EXPECT_TRUE(w.TakeDeltas().empty());
+}
+
+// Random batches over every path (dense, past the slot limit, packed, wide, one-second windows
+// across 2038, zero bytes, saturation) against a plain map.
+TEST(WindowAggregatorTest, MatchesAPlainMapOnRandomBatches) {
+  for (int64_t size : {1, 60, 300}) {
+    WindowAggregator w({.size = std::chrono::seconds(size), .lateness = std::chrono::seconds(0)},
+                       DeviceMetrics());
+    std::mt19937_64 rng(static_cast<uint64_t>(size));
+    std::map<std::tuple<int64_t, uint32_t, uint32_t>, int64_t> expected;
+    // Per batch, which ids it may hold: small ones only (dense slots), some past the dense limit
+    // (the packed map) or some past 30 bits (the wide map).
+    int mode = 0;
+    auto key = [&]() -> uint32_t {
+      if (mode > 0 && rng() % 16 == 0)
+        return (mode == 1 ? kDenseKeyLimit : 1u << 30) + static_cast<uint32_t>(rng() % 3);
+      return static_cast<uint32_t>(rng() % 50);
+    };
+    for (int flush = 0; flush < 6; ++flush) {
+      for (int b = 0; b < 5; ++b) {
+        EventBatch batch;
+        mode = static_cast<int>(rng() % 4) % 3;
+        const bool spread = rng() % 3 == 0;  // hundreds of windows: past the slot limit
+        const int64_t base = rng() % 4 == 0 ? int64_t{2147483647} + 100 : At("10:00:00");
+        for (int i = 0; i < 200; ++i) {
+          const int64_t ts = base + static_cast<int64_t>(rng() % (spread ? 400000 : 900));
+          int64_t bytes = static_cast<int64_t>(rng() % 1000);
+          if (rng() % 50 == 0) bytes = 0;
+          if (rng() % 500 == 0) bytes = INT64_MAX / 2;
+          const uint32_t keys[3] = {key(), key(), key()};
+          Push(&batch, ts, keys[0], bytes, keys[1], keys[2]);
+          const int64_t start = FloorDiv(ts, size) * size;
+          for (uint32_t m = 0; m < 3; ++m) {
+            int64_t& total = expected[{start, m, keys[m]}];
+            if (__builtin_add_overflow(total, bytes, &total)) total = INT64_MAX;
+          }
+        }
+        w.Add(batch);
+      }
+      EXPECT_EQ(UniqueTotals(w), expected) << "window " << size << " s, flush " << flush;
+      expected.clear();
+    }
+  }
 }
 
 }  // namespace
