@@ -1,6 +1,5 @@
 #include "lake/lake_writer.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,39 +27,18 @@ struct LakeWriter::OpenFile {
   std::unique_ptr<parquet::ParquetWriter> writer;
 };
 
-absl::Status SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return Internal("lake: open directory {} to sync: {}", dir, std::strerror(errno));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return Internal("lake: fsync directory {}: {}", dir, std::strerror(err));
-  return absl::OkStatus();
+LakeWriter::LakeWriter(LakeWriterOptions options)
+    : options_(std::move(options)), env_(Env::Or(options_.env)) {
+  options_.parquet.env = env_;
+  // A closed file is what a commit records: its bytes must be on disk before the commit.
+  options_.parquet.sync_on_close = true;
 }
-
-namespace {
-
-// Creates `dir` and parents, fsyncing each new directory's parent so the directory survives.
-absl::Status MakeDirs(const fs::path& dir) {
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) return absl::OkStatus();
-  if (dir.has_parent_path() && dir.parent_path() != dir)
-    LF_RETURN_IF_ERROR(MakeDirs(dir.parent_path()));
-  if (!fs::create_directory(dir, ec) && ec) {
-    return Internal("lake: create directory {}: {}", dir.string(), ec.message());
-  }
-  return SyncDirectory(dir.parent_path().empty() ? "." : dir.parent_path().string());
-}
-
-}  // namespace
-
-LakeWriter::LakeWriter(LakeWriterOptions options) : options_(std::move(options)) {}
 
 LakeWriter::~LakeWriter() { DiscardAll(); }
 
 absl::StatusOr<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeWriterOptions& options) {
   if (options.root.empty()) return InvalidArgument("lake: no storage directory given");
-  LF_RETURN_IF_ERROR(MakeDirs(fs::path(options.root) / options.dataset));
+  LF_RETURN_IF_ERROR(CreateDirs(Env::Or(options.env), options.root + "/" + options.dataset));
   return std::unique_ptr<LakeWriter>(new LakeWriter(options));
 }
 
@@ -178,7 +156,7 @@ absl::StatusOr<LakeWriter::OpenFile*> LakeWriter::FileFor(int64_t hour) {
   auto file = std::make_unique<OpenFile>();
   file->hour_s = hour;
   std::string dir = PartitionDir(options_.dataset, options_.partitioning, hour);
-  LF_RETURN_IF_ERROR(MakeDirs(fs::path(options_.root) / dir));
+  LF_RETURN_IF_ERROR(CreateDirs(env_, options_.root + "/" + dir));
   std::string name = FinalFileName(options_.writer_id, next_seq_++);
   file->relative_path = dir + "/" + name;
   file->temp_path = dir + "/" + TempFileName(name);
@@ -187,12 +165,11 @@ absl::StatusOr<LakeWriter::OpenFile*> LakeWriter::FileFor(int64_t hour) {
       options_.schema.empty() ? parquet::LakeEventSchema() : options_.schema, options_.parquet);
   if (!writer.ok()) {
     // Created but not started (a full disk): no writer owns it, so it goes now.
-    std::error_code ec;
-    fs::remove(options_.root + "/" + file->temp_path, ec);
+    (void)env_->RemoveFile(options_.root + "/" + file->temp_path);  // best effort
     return writer.status();
   }
   file->writer = *std::move(writer);
-  if (open_.empty()) oldest_ = std::chrono::steady_clock::now();
+  if (open_.empty()) oldest_ = env_->SteadyNow();
   return open_.emplace(hour, std::move(file)).first->second.get();
 }
 
@@ -333,13 +310,19 @@ absl::StatusOr<std::vector<LakeFile>> LakeWriter::CloseAll() {
     LakeFile lf{hour, f->relative_path, f->temp_path, f->writer->num_rows(), 0};
     failure = f->writer->Close();
     if (failure.ok()) {
-      std::error_code ec;
-      lf.bytes = static_cast<int64_t>(fs::file_size(options_.root + "/" + lf.temp_path, ec));
+      lf.bytes = env_->FileSize(options_.root + "/" + lf.temp_path).value_or(0);
       out.push_back(std::move(lf));
     }
   }
+  // ... and so must the files' names (the temporary ones, until Publish renames them).
+  std::vector<std::string> dirs;
+  for (const LakeFile& lf : out)
+    dirs.push_back(options_.root + "/" + fs::path(lf.temp_path).parent_path().string());
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (size_t i = 0; failure.ok() && i < dirs.size(); ++i) failure = env_->SyncDir(dirs[i]);
   if (!failure.ok()) {
-    Discard(options_.root, out);
+    Discard(options_.root, out, env_);
     DiscardAll();
     return failure;
   }
@@ -350,21 +333,20 @@ absl::StatusOr<std::vector<LakeFile>> LakeWriter::CloseAll() {
 void LakeWriter::DiscardAll() {
   for (auto& [hour, f] : open_) {
     f->writer.reset();
-    std::error_code ec;
-    fs::remove(options_.root + "/" + f->temp_path, ec);
+    (void)env_->RemoveFile(options_.root + "/" + f->temp_path);  // best effort: never published
   }
   open_.clear();
 }
 
-absl::Status LakeWriter::Publish(const std::string& root, const std::vector<LakeFile>& files) {
+absl::Status LakeWriter::Publish(const std::string& root, const std::vector<LakeFile>& files,
+                                 Env* env) {
+  env = Env::Or(env);
   std::vector<std::string> dirs;
   for (const LakeFile& f : files) {
     std::string temp = root + "/" + f.temp_path, final_path = root + "/" + f.path;
-    std::error_code ec;
-    if (fs::exists(final_path, ec)) continue;  // already published
-    if (::rename(temp.c_str(), final_path.c_str()) != 0) {
-      return Internal("lake: publish {}: rename from {}: {}", final_path, temp,
-                      std::strerror(errno));
+    if (env->FileExists(final_path)) continue;  // already published
+    if (absl::Status st = env->RenameFile(temp, final_path); !st.ok()) {
+      return Internal("lake: publish {}: {}", final_path, Message(st));
     }
     dirs.push_back(fs::path(final_path).parent_path().string());
     // A crash between two renames leaves a commit half published (rolled forward at start-up).
@@ -372,29 +354,32 @@ absl::Status LakeWriter::Publish(const std::string& root, const std::vector<Lake
   }
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (const std::string& d : dirs) LF_RETURN_IF_ERROR(SyncDirectory(d));
+  for (const std::string& d : dirs) {
+    if (absl::Status st = env->SyncDir(d); !st.ok()) return Internal("lake: {}", Message(st));
+  }
   return absl::OkStatus();
 }
 
-void LakeWriter::Discard(const std::string& root, const std::vector<LakeFile>& files) {
-  for (const LakeFile& f : files) {
-    std::error_code ec;
-    fs::remove(root + "/" + f.temp_path, ec);
-  }
+void LakeWriter::Discard(const std::string& root, const std::vector<LakeFile>& files, Env* env) {
+  env = Env::Or(env);
+  for (const LakeFile& f : files) (void)env->RemoveFile(root + "/" + f.temp_path);  // best effort
 }
 
 absl::Status LakeWriter::MarkSuccess(const std::string& root, const std::string& dataset,
-                                     int64_t hour_s) {
-  fs::path dir = fs::path(root) / HourDir(dataset, hour_s);
-  LF_RETURN_IF_ERROR(MakeDirs(dir));
-  std::string marker = (dir / kSuccessMarker).string();
-  std::error_code ec;
-  if (fs::exists(marker, ec)) return absl::OkStatus();
-  int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Internal("lake: create {}: {}", marker, std::strerror(errno));
-  ::fsync(fd);
-  ::close(fd);
-  return SyncDirectory(dir.string());
+                                     int64_t hour_s, Env* env) {
+  env = Env::Or(env);
+  const std::string dir = root + "/" + HourDir(dataset, hour_s);
+  LF_RETURN_IF_ERROR(CreateDirs(env, dir));
+  const std::string marker = dir + "/" + kSuccessMarker;
+  if (env->FileExists(marker)) return absl::OkStatus();
+  absl::Status st = [&]() -> absl::Status {
+    LF_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewWritableFile(marker));
+    LF_RETURN_IF_ERROR(file->Sync());
+    LF_RETURN_IF_ERROR(file->Close());
+    return env->SyncDir(dir);
+  }();
+  if (!st.ok()) return Internal("lake: mark {} done: {}", dir, Message(st));
+  return absl::OkStatus();
 }
 
 namespace {
@@ -432,30 +417,30 @@ std::string MakeWriterId() {
 }
 
 int LakeWriter::RemoveOrphanTemps(const std::string& root, const std::string& dataset,
-                                  const std::vector<std::string>& keep) {
+                                  const std::vector<std::string>& keep, Env* env) {
   constexpr auto kForeignMaxAge = std::chrono::hours(24);
+  env = Env::Or(env);
+  auto listing = env->ListFiles(root + "/" + dataset);
+  if (!listing.ok()) {
+    spdlog::warn("lake: looking for unfinished files of stopped writers: {}",
+                 Message(listing.status()));
+    return 0;
+  }
+  const Timestamp now = env->WallNow();
   int removed = 0;
-  std::error_code ec;
-  fs::path base = fs::path(root) / dataset;
-  if (!fs::is_directory(base, ec)) return 0;
-  auto now = fs::file_time_type::clock::now();
-  for (auto it = fs::recursive_directory_iterator(base, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const fs::path& p = it->path();
-    std::string name = p.filename().string();
-    if (!it->is_regular_file(ec) || name.size() < sizeof(kTempSuffix) || name[0] != '.' ||
+  for (const FileInfo& f : *listing) {
+    const std::string name = fs::path(f.path).filename().string();
+    if (name.size() < sizeof(kTempSuffix) || name[0] != '.' ||
         name.compare(name.size() - (sizeof(kTempSuffix) - 1), std::string::npos, kTempSuffix) !=
             0) {
       continue;
     }
-    std::string rel = fs::relative(p, root, ec).string();
+    const std::string rel = f.path.substr(root.size() + 1);
     if (std::find(keep.begin(), keep.end(), rel) != keep.end()) continue;
-    auto mtime = fs::last_write_time(p, ec);
-    if (ec) continue;
-    if (!WriterIsDeadHere(name) && now - mtime < kForeignMaxAge) continue;
-    if (fs::remove(p, ec)) {
+    if (!WriterIsDeadHere(name) && now - f.modified < kForeignMaxAge) continue;
+    if (env->RemoveFile(f.path).ok()) {
       ++removed;
-      spdlog::info("lake: removed unfinished file of a stopped writer: {}", p.string());
+      spdlog::info("lake: removed unfinished file of a stopped writer: {}", f.path);
     }
   }
   return removed;

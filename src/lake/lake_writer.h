@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/env.h"
 #include "lake/layout.h"
 #include "parquet/writer.h"
 #include "pipeline/commit_sink.h"
@@ -31,6 +32,8 @@ struct LakeWriterOptions {
   // The schema ends with the §6.2 metadata columns (LakeSchema(…, true)), filled from the
   // RowMetadata passed to Append.
   bool metadata = false;
+  // Files and clocks (parquet.env is set to it); nullptr: Env::Default().
+  Env* env = nullptr;
 };
 
 // Where the rows of a RecordBatch came from, for bronze's metadata columns (SPEC §6.2). Per-row
@@ -86,6 +89,7 @@ class LakeWriter {
   bool empty() const { return open_.empty(); }
   const std::string& root() const { return options_.root; }
   const std::string& dataset() const { return options_.dataset; }
+  Env* env() const { return env_; }
   int64_t rows() const;
   // Estimated bytes of the open files (written plus buffered).
   int64_t bytes() const;
@@ -93,32 +97,35 @@ class LakeWriter {
   std::vector<int64_t> open_hours() const;
   std::chrono::steady_clock::time_point oldest_open() const { return oldest_; }
 
-  // Writes every open file's footer and fsyncs it; they stay under temporary names. On error the
-  // open files are discarded (deleted).
+  // Writes every open file's footer and fsyncs it and its directory; they stay under temporary
+  // names. On error the open files are discarded (deleted).
   absl::StatusOr<std::vector<LakeFile>> CloseAll();
   // Deletes every open file without publishing anything.
   void DiscardAll();
 
   // Renames closed files to their final names and fsyncs their directories. Idempotent: a file
   // already published is skipped; one missing under both names is an error naming it.
-  static absl::Status Publish(const std::string& root, const std::vector<LakeFile>& files);
+  static absl::Status Publish(const std::string& root, const std::vector<LakeFile>& files,
+                              Env* env = nullptr);
   // Deletes closed, unpublished files (their commit failed).
-  static void Discard(const std::string& root, const std::vector<LakeFile>& files);
+  static void Discard(const std::string& root, const std::vector<LakeFile>& files,
+                      Env* env = nullptr);
   // Creates <hour dir>/_SUCCESS (fsynced) if missing.
   static absl::Status MarkSuccess(const std::string& root, const std::string& dataset,
-                                  int64_t hour_s);
+                                  int64_t hour_s, Env* env = nullptr);
   // Deletes temporary files under the dataset not listed in `keep` (relative temp paths) whose
   // writer is dead: a writer of this host whose process is gone, or any writer whose file was
   // not modified for a day. Their commit never happened, so their rows will be (or were)
   // written again. Returns how many were removed.
   static int RemoveOrphanTemps(const std::string& root, const std::string& dataset,
-                               const std::vector<std::string>& keep);
+                               const std::vector<std::string>& keep, Env* env = nullptr);
 
  private:
   struct OpenFile;
   explicit LakeWriter(LakeWriterOptions options);
 
   LakeWriterOptions options_;
+  Env* env_;
   std::map<int64_t, std::unique_ptr<OpenFile>> open_;  // by hour
   int64_t next_seq_ = 0;
   std::chrono::steady_clock::time_point oldest_;
@@ -143,8 +150,5 @@ class LakeWriter {
 
 // A writer id unique to this process run: "<host>-<pid>-<start ms>".
 std::string MakeWriterId();
-
-// fsyncs a directory so a rename or creation in it survives a crash.
-absl::Status SyncDirectory(const std::string& dir);
 
 }  // namespace lf::lake

@@ -1,10 +1,6 @@
 #include "parquet/writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -471,15 +467,19 @@ namespace {
 constexpr char kMagic[4] = {'P', 'A', 'R', '1'};
 }
 
-ParquetWriter::ParquetWriter(Key, std::string path, int fd, Schema schema, WriterOptions options)
-    : path_(std::move(path)), fd_(fd), schema_(std::move(schema)), options_(std::move(options)) {
+ParquetWriter::ParquetWriter(Key, std::string path, std::unique_ptr<WritableFile> file,
+                             Schema schema, WriterOptions options)
+    : path_(std::move(path)),
+      file_(std::move(file)),
+      schema_(std::move(schema)),
+      options_(std::move(options)) {
   for (const auto& spec : schema_) {
     columns_.push_back(std::make_unique<ColumnChunkWriter>(spec, options_));
   }
 }
 
 ParquetWriter::~ParquetWriter() {
-  if (fd_ >= 0) ::close(fd_);
+  if (file_) (void)file_->Close();  // the file stays without a footer: invalid, as documented
 }
 
 absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const std::string& path,
@@ -501,11 +501,9 @@ absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const std::st
     return InvalidArgument(
         "parquet: open {} for writing: row_group_rows and page_bytes must be > 0", path);
   }
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Unavailable("parquet: create {}: {}", path, std::strerror(errno));
-  }
-  auto w = std::make_unique<ParquetWriter>(Key(), path, fd, schema, options);
+  auto file = Env::Or(options.env)->NewWritableFile(path);
+  if (!file.ok()) return Unavailable("parquet: {}", Message(file.status()));
+  auto w = std::make_unique<ParquetWriter>(Key(), path, *std::move(file), schema, options);
   LF_RETURN_IF_ERROR(w->WriteAll(kMagic, 4));
   return w;
 }
@@ -516,17 +514,10 @@ absl::Status ParquetWriter::Fail(absl::Status s) {
 }
 
 absl::Status ParquetWriter::WriteAll(const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd_, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Fail(
-          Unavailable("parquet: write {} at offset {}: {}", path_, offset_, std::strerror(errno)));
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-    offset_ += n;
-  }
+  if (!file_) return Fail(FailedPrecondition("parquet: write {}: file is closed", path_));
+  absl::Status st = file_->Append(std::string_view(data, size));
+  if (!st.ok()) return Fail(Unavailable("parquet: {}", Message(st)));
+  offset_ += static_cast<int64_t>(size);
   return absl::OkStatus();
 }
 
@@ -631,10 +622,9 @@ absl::Status ParquetWriter::FlushRowGroup() {
 
 absl::Status ParquetWriter::Sync() {
   LF_RETURN_IF_ERROR(failed_);
-  if (fd_ < 0) return FailedPrecondition("parquet: sync {}: file is closed", path_);
-  if (::fdatasync(fd_) != 0) {
-    return Fail(Unavailable("parquet: fsync {}: {}", path_, std::strerror(errno)));
-  }
+  if (!file_) return FailedPrecondition("parquet: sync {}: file is closed", path_);
+  absl::Status st = file_->Sync();
+  if (!st.ok()) return Fail(Unavailable("parquet: {}", Message(st)));
   return absl::OkStatus();
 }
 
@@ -674,11 +664,9 @@ absl::Status ParquetWriter::Close() {
   LF_RETURN_IF_ERROR(WriteAll(footer.data(), footer.size()));
   if (options_.sync_on_close) LF_RETURN_IF_ERROR(Sync());
   closed_ = true;
-  int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) {
-    return Fail(Unavailable("parquet: close {}: {}", path_, std::strerror(errno)));
-  }
+  std::unique_ptr<WritableFile> file = std::move(file_);
+  absl::Status st = file->Close();
+  if (!st.ok()) return Fail(Unavailable("parquet: {}", Message(st)));
   return absl::OkStatus();
 }
 

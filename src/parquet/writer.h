@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/env.h"
 #include "parquet/column.h"
 #include "parquet/metadata.h"
 
@@ -42,6 +43,8 @@ struct WriterOptions {
   // fsync the file in Close() before closing it.
   bool sync_on_close = false;
   std::string created_by = "lambdaflow version 0.1.0";
+  // Where the file is written; nullptr: Env::Default().
+  Env* env = nullptr;
 };
 
 class ColumnChunkWriter;
@@ -60,8 +63,9 @@ class ParquetWriter {
                                                              const Schema& schema,
                                                              const WriterOptions& options = {});
 
-  ParquetWriter(Key, std::string path, int fd, Schema schema, WriterOptions options);
-  // Closes the descriptor without a footer if Close() was not called: the file stays invalid.
+  ParquetWriter(Key, std::string path, std::unique_ptr<WritableFile> file, Schema schema,
+                WriterOptions options);
+  // Closes the file without a footer if Close() was not called: the file stays invalid.
   ~ParquetWriter();
   ParquetWriter(const ParquetWriter&) = delete;
   ParquetWriter& operator=(const ParquetWriter&) = delete;
@@ -74,7 +78,7 @@ class ParquetWriter {
   // Ends the open row group (if it has rows) and writes it to the file.
   absl::Status FlushRowGroup();
 
-  // fdatasync()s what has been written to the file so far.
+  // Syncs (fdatasync) what has been written to the file so far.
   absl::Status Sync();
 
   // Flushes the last row group, writes the footer, syncs if options.sync_on_close, closes the
@@ -95,7 +99,7 @@ class ParquetWriter {
   absl::Status Fail(absl::Status s);
 
   std::string path_;
-  int fd_;
+  std::unique_ptr<WritableFile> file_;  // null once closed
   Schema schema_;
   WriterOptions options_;
   std::vector<std::unique_ptr<ColumnChunkWriter>> columns_;

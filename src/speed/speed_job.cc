@@ -1,7 +1,6 @@
 #include "speed/speed_job.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 
 #include "common/shutdown.h"
@@ -26,13 +25,14 @@ bool Applies(int64_t next, int64_t offset) { return next == pipeline::kNoOffset 
 
 // Retries `commit` on transient errors (backing off) until it succeeds, fails for good
 // (Aborted: compare-and-set lost) or shutdown is requested.
-absl::Status CommitWithRetry(const std::function<absl::Status()>& commit, const char* what) {
+absl::Status CommitWithRetry(Env* env, const std::function<absl::Status()>& commit,
+                             const char* what) {
   auto backoff = std::chrono::milliseconds(500);
   while (true) {
     absl::Status st = commit();
     if (st.ok() || absl::IsAborted(st) || ShutdownRequested()) return st;
     spdlog::error("speed: {}: {}; retrying in {}", what, Message(st), FormatDuration(backoff));
-    SleepUnlessShutdown(backoff);
+    env->SleepUnlessShutdown(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
 }
@@ -43,6 +43,7 @@ SpeedJob::SpeedJob(SpeedOptions options, pipeline::SpeedCommitSink* sink,
                    lake::LakeWriter* lake_writer, pipeline::LakeCommitSink* lake_sink,
                    std::unique_ptr<SpeedEngine> engine)
     : options_(std::move(options)),
+      env_(Env::Or(options_.env)),
       sink_(sink),
       lake_writer_(lake_writer && lake_sink ? lake_writer : nullptr),
       lake_sink_(lake_writer && lake_sink ? lake_sink : nullptr),
@@ -62,7 +63,7 @@ absl::Status SpeedJob::LoadCommitted(const std::vector<int32_t>& partitions) {
   if (lake_sink_) {
     LF_ASSIGN_OR_RETURN(lake, lake_sink_->Load(partitions));
   }
-  const auto now = Clock::now();
+  const auto now = env_->SteadyNow();
   for (int32_t p : partitions) {
     Partition& s = PartitionState(p);
     s = Partition{};
@@ -96,7 +97,7 @@ absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
     if (st.ok()) break;
     if (ShutdownRequested()) return st;
     spdlog::error("{}; retrying in {}", Message(st), FormatDuration(backoff));
-    SleepUnlessShutdown(backoff);
+    env_->SleepUnlessShutdown(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
   // The watermark belonged to the partitions owned before: computed afresh from these (their
@@ -110,7 +111,7 @@ absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
     start[p] = EarlierStart(s.committed, s.lake_committed);
   }
   // Idleness counts from here: time spent waiting for PostgreSQL above is not idle time.
-  last_activity_ = Clock::now();
+  last_activity_ = env_->SteadyNow();
   return start;
 }
 
@@ -121,7 +122,7 @@ bool SpeedJob::BrokerConfirmsIdle(pipeline::RecordSource* source) {
     spdlog::warn("speed: no input for {}, but {}; waiting for the broker",
                  FormatDuration(*options_.exit_when_idle), Message(reach));
     broker_was_away_ = true;
-    last_activity_ = Clock::now();
+    last_activity_ = env_->SteadyNow();
     return false;
   }
   if (!broker_was_away_) return true;
@@ -129,8 +130,9 @@ bool SpeedJob::BrokerConfirmsIdle(pipeline::RecordSource* source) {
   // idleness counts afresh, for at least settle_after_outage.
   spdlog::info("speed: the broker answers again");
   broker_was_away_ = false;
-  last_activity_ = Clock::now() + std::max(std::chrono::milliseconds(0),
-                                           options_.settle_after_outage - *options_.exit_when_idle);
+  last_activity_ =
+      env_->SteadyNow() + std::max(std::chrono::milliseconds(0),
+                                   options_.settle_after_outage - *options_.exit_when_idle);
   return false;
 }
 
@@ -146,7 +148,7 @@ void SpeedJob::OnRevoked(const std::vector<int32_t>& partitions) {
     if (lake_writer_) lake_writer_->DiscardAll();
   }
   for (int32_t p : partitions) PartitionState(p) = Partition{};
-  last_activity_ = Clock::now();  // after the commit: time spent on it is not idle time
+  last_activity_ = env_->SteadyNow();  // after the commit: time spent on it is not idle time
 }
 
 void SpeedJob::OnDataLoss(int32_t partition, int64_t from, int64_t to) {
@@ -168,7 +170,7 @@ void SpeedJob::OnOffsetReset(int32_t partition, int64_t offset) {
 }
 
 void SpeedJob::Process(std::span<const pipeline::RawMessage> messages) {
-  const auto now = Clock::now();
+  const auto now = env_->SteadyNow();
   bool pg_all = true, lake_all = true;
   // While the lake is paused after a failed write, only the metrics take input.
   const bool lake_open = lake_writer_ != nullptr && !lake_resume_at_;
@@ -307,7 +309,8 @@ absl::Status SpeedJob::StartFlush() {
   inflight_->flush = std::move(flush);
   const pipeline::SpeedFlush* f = &inflight_->flush;
   inflight_->done = std::async(std::launch::async, [this, f] {
-    return CommitWithRetry([&] { return sink_->Commit(*f); }, "flush");
+    return CommitWithRetry(
+        env_, [&] { return sink_->Commit(*f); }, "flush");
   });
   return absl::OkStatus();
 }
@@ -384,15 +387,16 @@ absl::Status SpeedJob::RollLake() {
   for (const auto& pr : flush.progress) progress_rows += pr.events;
   for (const auto& f : flush.files) file_rows += f.rows;
   if (progress_rows != file_rows) {
-    lake::LakeWriter::Discard(lake_writer_->root(), flush.files);
+    lake::LakeWriter::Discard(lake_writer_->root(), flush.files, lake_writer_->env());
     PauseLake(
         Internal("lake: {} row(s) to commit but the files hold {}", progress_rows, file_rows));
     return absl::OkStatus();
   }
 
-  absl::Status st = CommitWithRetry([&] { return lake_sink_->Commit(flush); }, "lake commit");
+  absl::Status st = CommitWithRetry(
+      env_, [&] { return lake_sink_->Commit(flush); }, "lake commit");
   if (!st.ok()) {
-    lake::LakeWriter::Discard(lake_writer_->root(), flush.files);
+    lake::LakeWriter::Discard(lake_writer_->root(), flush.files, lake_writer_->env());
     if (absl::IsAborted(st)) {
       spdlog::warn("speed: {}; dropping uncommitted lake files and resuming from committed offsets",
                    Message(st));
@@ -410,7 +414,9 @@ absl::Status SpeedJob::RollLake() {
   summary_.lake_files += static_cast<int64_t>(flush.files.size());
   lake_backoff_ = std::chrono::milliseconds(0);
   // Committed: make the files visible. A crash before this point is rolled forward at start-up.
-  if (absl::Status pub = lake::LakeWriter::Publish(lake_writer_->root(), flush.files); !pub.ok()) {
+  if (absl::Status pub =
+          lake::LakeWriter::Publish(lake_writer_->root(), flush.files, lake_writer_->env());
+      !pub.ok()) {
     spdlog::error("{} (will be retried at the next start)", Message(pub));
   } else if (absl::Status mark = lake_sink_->MarkPublished(flush.files); !mark.ok()) {
     spdlog::warn("{}", Message(mark));
@@ -433,8 +439,8 @@ absl::Status SpeedJob::MarkCompleteHours() {
     return absl::OkStatus();  // retried at the next roll
   }
   for (int64_t h : *hours) {
-    if (absl::Status st =
-            lake::LakeWriter::MarkSuccess(lake_writer_->root(), lake_writer_->dataset(), h);
+    if (absl::Status st = lake::LakeWriter::MarkSuccess(
+            lake_writer_->root(), lake_writer_->dataset(), h, lake_writer_->env());
         !st.ok()) {
       spdlog::error("{}", Message(st));
     } else {
@@ -447,14 +453,14 @@ absl::Status SpeedJob::MarkCompleteHours() {
 absl::Status SpeedJob::RecoverLake() {
   if (!lake_writer_) return absl::OkStatus();
   const std::string& root = lake_writer_->root();
+  Env* lake_env = lake_writer_->env();
   LF_ASSIGN_OR_RETURN(auto pending, lake_sink_->Unpublished());
   std::vector<pipeline::LakeFile> published;
   std::vector<std::string> keep;
   for (const auto& f : pending) {
-    std::error_code ec;
-    if (std::filesystem::exists(root + "/" + f.path, ec) ||
-        std::filesystem::exists(root + "/" + f.temp_path, ec)) {
-      if (absl::Status st = lake::LakeWriter::Publish(root, {f}); st.ok()) {
+    if (lake_env->FileExists(root + "/" + f.path) ||
+        lake_env->FileExists(root + "/" + f.temp_path)) {
+      if (absl::Status st = lake::LakeWriter::Publish(root, {f}, lake_env); st.ok()) {
         published.push_back(f);
         continue;
       } else {
@@ -472,10 +478,10 @@ absl::Status SpeedJob::RecoverLake() {
                  published.size());
     LF_RETURN_IF_ERROR(lake_sink_->MarkPublished(published));
   }
-  lake::LakeWriter::RemoveOrphanTemps(root, lake_writer_->dataset(), keep);
+  lake::LakeWriter::RemoveOrphanTemps(root, lake_writer_->dataset(), keep, lake_env);
   LF_ASSIGN_OR_RETURN(auto complete, lake_sink_->CompletedHours());
   for (int64_t h : complete)
-    LF_RETURN_IF_ERROR(lake::LakeWriter::MarkSuccess(root, lake_writer_->dataset(), h));
+    LF_RETURN_IF_ERROR(lake::LakeWriter::MarkSuccess(root, lake_writer_->dataset(), h, lake_env));
   return absl::OkStatus();
 }
 
@@ -494,7 +500,7 @@ void SpeedJob::PauseLake(const absl::Status& cause) {
     s.lake_rows = 0;
     s.lake_dirty = false;
   }
-  lake_resume_at_ = Clock::now() + lake_backoff_;
+  lake_resume_at_ = env_->SteadyNow() + lake_backoff_;
 }
 
 absl::Status SpeedJob::ResumeLake() {
@@ -532,7 +538,7 @@ absl::Status SpeedJob::Resync() {
 }
 
 void SpeedJob::LogStatus() {
-  auto now = Clock::now();
+  auto now = env_->SteadyNow();
   double secs = std::chrono::duration<double>(now - last_status_).count();
   if (secs <= 0) return;
   int64_t lag = 0;
@@ -551,7 +557,7 @@ void SpeedJob::LogStatus() {
 absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
   LF_RETURN_IF_ERROR(RecoverLake());
   source_ = source;
-  const auto started = Clock::now();
+  const auto started = env_->SteadyNow();
   auto last_flush = started;
   last_activity_ = last_status_ = started;
   absl::Status failure;
@@ -561,7 +567,7 @@ absl::StatusOr<SpeedSummary> SpeedJob::Run(pipeline::RecordSource* source) {
       failure = polled.status();
       break;
     }
-    auto now = Clock::now();
+    auto now = env_->SteadyNow();
     if (lake_resume_at_ && now >= *lake_resume_at_) {
       if (absl::Status st = ResumeLake(); !st.ok()) {
         failure = st;

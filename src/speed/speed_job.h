@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/env.h"
 #include "lake/lake_writer.h"
 #include "pipeline/commit_sink.h"
 #include "pipeline/record_source.h"
@@ -34,6 +35,9 @@ struct SpeedOptions {
   // many bytes, or when the watermark passes an open file's hour.
   std::chrono::milliseconds lake_roll_interval{300000};
   int64_t lake_roll_bytes = 256 << 20;
+  // The clocks, sleeping and (with a lake) files; nullptr: Env::Default(). The lake writer's
+  // own env is used for its files.
+  Env* env = nullptr;
 };
 
 struct SpeedSummary {
@@ -135,6 +139,7 @@ class SpeedJob : public pipeline::PartitionListener {
   };
 
   SpeedOptions options_;
+  Env* env_;
   pipeline::SpeedCommitSink* sink_;
   std::unique_ptr<InFlight> inflight_;
   lake::LakeWriter* lake_writer_;

@@ -8,6 +8,7 @@
 #include <thread>
 #include <tuple>
 
+#include "common/mem_env.h"
 #include "fmt/format.h"
 
 namespace lf::speed {
@@ -77,6 +78,7 @@ class FakeSource : public pipeline::RecordSource {
     }
     if (empty_polls > 0) {  // fetching has not started yet
       --empty_polls;
+      if (env) env->Advance(timeout);
       return std::span<const RawMessage>(out_);
     }
     if (away_polls > 0) {
@@ -89,6 +91,13 @@ class FakeSource : public pipeline::RecordSource {
         out_.push_back(RawMessage{p, pos_[p], v[pos_[p]]});
         ++pos_[p];
         ++delivered_;
+      }
+    }
+    if (env != nullptr) {
+      if (out_.empty()) {
+        env->Advance(timeout);  // waited in vain
+      } else {
+        last_delivery = env->SteadyNow();
       }
     }
     return std::span<const RawMessage>(out_);
@@ -104,6 +113,9 @@ class FakeSource : public pipeline::RecordSource {
   // down, and CheckReachable fails (counted in unreachable_reports).
   int away_polls = 0;
   int unreachable_reports = 0;
+  // With an in-memory environment, a poll that finds nothing waits its timeout on its clock.
+  MemEnv* env = nullptr;
+  std::chrono::steady_clock::time_point last_delivery;
   absl::Status CheckReachable() override {
     if (away_polls == 0) return absl::OkStatus();
     ++unreachable_reports;
@@ -310,6 +322,64 @@ TEST(SpeedJobTest, AnUnreachableBrokerIsNotIdleness) {
   auto summary = job.Run(&source);
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_GT(source.unreachable_reports, 0) << "the job never asked whether the broker answers";
+  EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
+  EXPECT_EQ(sink.rows, d.expected);
+}
+
+// The bug an independent run found, on the environment's clock: PostgreSQL away for 15.5 s
+// while the offsets load at start-up, with --exit-when-idle 8s. The retries are not idle time:
+// every event is read, and the job finishes only after 8 s of polling with nothing to read.
+TEST(SpeedJobTest, IdlenessCountsOnlyEmptyPollingOnTheEnvironmentsClock) {
+  MemEnv env;
+  Dataset d = MakeDataset();
+  FakeSink sink;
+  sink.load_failures = 5;  // retried after 0.5, 1, 2, 4 and 8 s
+  SpeedOptions o = Options();
+  o.exit_when_idle = std::chrono::seconds(8);
+  o.env = &env;
+  SpeedJob job(o, &sink);
+  FakeSource source(d.partitions, &job);
+  source.env = &env;
+  source.empty_polls = 3;  // fetching starts 0.3 s after the assignment
+  const auto started = env.SteadyNow();
+  auto summary = job.Run(&source);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(env.slept(), std::chrono::milliseconds(15500));
+  EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
+  EXPECT_EQ(sink.rows, d.expected);
+  EXPECT_GE(env.SteadyNow() - source.last_delivery, std::chrono::seconds(8));
+  EXPECT_LT(env.SteadyNow() - source.last_delivery, std::chrono::milliseconds(8200));
+  EXPECT_GE(source.last_delivery - started, std::chrono::milliseconds(15800));
+}
+
+// A commit that keeps failing is retried with a growing backoff (capped at 10 s) on the
+// environment's clock, and the events are committed once it succeeds.
+TEST(SpeedJobTest, CommitRetriesBackOffOnTheEnvironmentsClock) {
+  // Fails the first `failures` commits as a PostgreSQL that is down would.
+  struct FailingSink : FakeSink {
+    int failures = 7;
+    absl::Status Commit(const pipeline::SpeedFlush& f) override {
+      if (failures > 0) {
+        --failures;
+        return absl::UnavailableError("fake: PostgreSQL is down");
+      }
+      return FakeSink::Commit(f);
+    }
+  };
+  MemEnv env;
+  Dataset d = MakeDataset();
+  FailingSink sink;
+  SpeedOptions o = Options();
+  o.exit_when_idle = std::chrono::seconds(1);
+  o.env = &env;
+  SpeedJob job(o, &sink);
+  FakeSource source(d.partitions, &job);
+  source.env = &env;
+  auto summary = job.Run(&source);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(sink.failures, 0);
+  EXPECT_EQ(env.slept(),
+            std::chrono::milliseconds(500 + 1000 + 2000 + 4000 + 8000 + 10000 + 10000));
   EXPECT_EQ(summary->events, 3000 - static_cast<int64_t>(d.bad.size()));
   EXPECT_EQ(sink.rows, d.expected);
 }
