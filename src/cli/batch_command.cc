@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,10 +66,20 @@ bool RunHour(postgres::PgBatchStore& store, const std::map<std::string, pipeline
   };
   std::string label = FormatTime(FromUnixSeconds(hour));
   auto manifest = store.ManifestRows(hour);
+  // PostgreSQL locks the hour and sends its current rows while the lake is read and aggregated
+  // here: the two overlap instead of adding up (the store is used by one thread at a time).
+  std::future<absl::Status> prepared;
+  if (manifest.ok()) prepared = std::async(std::launch::async, [&] { return store.Prepare(hour); });
   auto result = manifest.ok() ? batch::AggregateHour(storage, dataset, hour, users)
                               : absl::StatusOr<pipeline::HourResult>(manifest.status());
+  if (prepared.valid()) {
+    if (absl::Status prep = prepared.get(); !prep.ok()) {
+      spdlog::warn("batch {}: {} (trying again)", label, Message(prep));  // Replace prepares
+    }
+  }
   absl::Status st = result.ok() ? store.Replace(*result, *manifest, elapsed_ms()) : result.status();
   if (!st.ok()) {
+    store.Abandon();  // an hour that failed before Replace leaves its transaction open
     spdlog::error("batch {}: {} (the hour's previous results are unchanged)", label, Message(st));
     (void)store.RecordFailure(hour, Message(st), elapsed_ms());
     return false;

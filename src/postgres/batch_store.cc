@@ -61,11 +61,48 @@ absl::StatusOr<int64_t> PgBatchStore::ManifestRows(int64_t hour_s) {
   return static_cast<int64_t>(std::atoll(PQgetvalue(r.get(), 0, 0)));
 }
 
+absl::Status PgBatchStore::Prepare(int64_t hour_s) {
+  Abandon();
+  PGconn* c = conn_.get();
+  LF_RETURN_IF_ERROR(BeginTransaction(c, "batch"));
+  const std::string h = std::to_string(hour_s);
+  const std::string& table = options_.tables.bytes_hourly_table;
+  absl::StatusOr<PgResult> old = [&]() -> absl::StatusOr<PgResult> {
+    // Runs of the same hour take turns: each sees the rows the previous one committed.
+    LF_RETURN_IF_ERROR(
+        Query(c, "SELECT pg_advisory_xact_lock(hashtext($2), ($1::bigint / 3600)::int)",
+              {h.c_str(), table.c_str()}, fmt::format("batch: lock the hour of {}", table))
+            .status());
+    return Query(c,
+                 fmt::format("SELECT type, id, value FROM {} WHERE \"timestamp\" = "
+                             "to_timestamp($1::bigint) AT TIME ZONE 'UTC'",
+                             hourly_),
+                 {h.c_str()}, fmt::format("batch: read the hour's rows of {}", table));
+  }();
+  if (!old.ok()) return EndTransaction(c, "batch", old.status());  // rolls back
+  prepared_ = true;
+  prepared_hour_ = hour_s;
+  old_rows_ = *std::move(old);
+  return absl::OkStatus();
+}
+
+void PgBatchStore::Abandon() {
+  if (!prepared_) return;
+  prepared_ = false;
+  old_rows_.reset();
+  if (!ConnectionLost(conn_.get())) {
+    absl::Status st = Exec(conn_.get(), "ROLLBACK", "batch: roll back the prepared hour");
+    if (!st.ok()) spdlog::warn("{}", Message(st));
+  }
+}
+
 absl::Status PgBatchStore::Replace(const pipeline::HourResult& result, int64_t manifest_rows,
                                    int64_t duration_ms) {
   PGconn* c = conn_.get();
   std::string h = std::to_string(result.hour_s);
-  return InTransaction(c, "batch", [&]() -> absl::Status {
+  if (!prepared_ || prepared_hour_ != result.hour_s) LF_RETURN_IF_ERROR(Prepare(result.hour_s));
+  prepared_ = false;  // from here on the transaction ends below, whatever happens
+  absl::Status body = [&]() -> absl::Status {
     const std::string at = "to_timestamp($1::bigint) AT TIME ZONE 'UTC'";
     LF_RETURN_IF_ERROR(WriteHourly(result));
     LF_RETURN_IF_ERROR(
@@ -111,7 +148,9 @@ absl::Status PgBatchStore::Replace(const pipeline::HourResult& result, int64_t m
     LF_RETURN_IF_ERROR(
         Query(c, "SELECT pg_notify('lf_batch', $1)", {h.c_str()}, "batch: notify").status());
     return absl::OkStatus();
-  });
+  }();
+  old_rows_.reset();
+  return EndTransaction(c, "batch", std::move(body));
 }
 
 absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
@@ -119,28 +158,19 @@ absl::Status PgBatchStore::WriteHourly(const pipeline::HourResult& result) {
   const std::string h = std::to_string(result.hour_s);
   const std::string at = "to_timestamp($1::bigint) AT TIME ZONE 'UTC'";
   const std::string& table = options_.tables.bytes_hourly_table;
-  // Runs of the same hour take turns: each sees the rows the previous one committed.
-  LF_RETURN_IF_ERROR(
-      Query(c, "SELECT pg_advisory_xact_lock(hashtext($2), ($1::bigint / 3600)::int)",
-            {h.c_str(), table.c_str()}, fmt::format("batch: lock the hour of {}", table))
-          .status());
-  LF_ASSIGN_OR_RETURN(
-      PgResult old,
-      Query(c, fmt::format("SELECT type, id, value FROM {} WHERE \"timestamp\" = {}", hourly_, at),
-            {h.c_str()}, fmt::format("batch: read the hour's rows of {}", table)));
-  // (type, id) -> row of `old`; rows with a NULL key, and keys held twice (a table whose unique
+  // (type, id) -> row of old_rows_; rows with a NULL key, and keys held twice (a table whose unique
   // key could not be created), are deleted and written again.
-  // Keys view the result's memory, which `old` keeps alive.
+  // Keys view the result's memory, which old_rows_ keeps alive.
   using Key = std::pair<std::string_view, std::string_view>;
   enum class Seen { kOnce, kTwice, kHandled };  // kHandled: kept, updated or rewritten
   struct OldRow {
-    int row;  // in `old`
+    int row;  // in old_rows_
     Seen seen;
   };
   absl::flat_hash_map<Key, OldRow> old_rows;
   bool delete_null_keys = false;
   SqlArray del_types, del_ids;
-  PGresult* o = old.get();
+  PGresult* o = old_rows_.get();
   const int n_old = PQntuples(o);
   old_rows.reserve(n_old);
   auto field = [o](int row, int col) {

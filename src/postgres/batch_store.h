@@ -36,8 +36,16 @@ class PgBatchStore {
   // In one transaction: deletes the hour's rows of bytes_hourly and user_quota_limit, inserts
   // `result`'s, records a successful run, and clears the hour's re-run flag if the manifest still
   // says `manifest_rows` (late data committed meanwhile keeps the flag set). Notifies lf_batch.
+  // Continues the transaction Prepare(result.hour_s) began, or begins one.
   absl::Status Replace(const pipeline::HourResult& result, int64_t manifest_rows,
                        int64_t duration_ms);
+  // Begins Replace's transaction early: takes the hour's lock and reads its bytes_hourly rows,
+  // so that this can run on another thread while the hour is aggregated (the store is used by
+  // one thread at a time). Replace then continues it; Abandon rolls it back. A failure leaves
+  // nothing begun (Replace tries again).
+  absl::Status Prepare(int64_t hour_s);
+  // Rolls back a prepared transaction that Replace will not continue (the hour failed).
+  void Abandon();
 
   // Records a failed run (its own transaction); the hour's previous results stay.
   absl::Status RecordFailure(int64_t hour_s, const std::string& error, int64_t duration_ms);
@@ -46,8 +54,9 @@ class PgBatchStore {
   absl::StatusOr<std::vector<int64_t>> PendingHours();
 
  private:
-  // Inside Replace's transaction: makes the hour's bytes_hourly rows equal result.rows, writing
-  // only what differs (a re-run over unchanged data reads the rows and writes nothing).
+  // Inside Replace's transaction: makes the hour's bytes_hourly rows (read by Prepare, under the
+  // hour's lock) equal result.rows, writing only what differs (a re-run over unchanged data
+  // reads the rows and writes nothing).
   absl::Status WriteHourly(const pipeline::HourResult& result);
 
   PgBatchStore(BatchStoreOptions options, std::string hourly, std::string quota, std::string users,
@@ -56,6 +65,10 @@ class PgBatchStore {
   BatchStoreOptions options_;
   std::string hourly_, quota_, users_;  // quoted table names
   PgConn conn_;
+  // The transaction Prepare began, for the hour prepared_hour_, and the rows it read.
+  bool prepared_ = false;
+  int64_t prepared_hour_ = 0;
+  PgResult old_rows_;
 };
 
 }  // namespace lf::postgres

@@ -77,8 +77,7 @@ absl::Status EnsureConnected(PGconn* conn, const ConnTarget& target) {
   return absl::OkStatus();
 }
 
-absl::Status InTransaction(PGconn* conn, std::string_view what,
-                           const std::function<absl::Status()>& body) {
+absl::Status BeginTransaction(PGconn* conn, std::string_view what) {
   absl::Status begun = Exec(conn, "BEGIN", fmt::format("{}: begin", what));
   if (!begun.ok() && ConnectionLost(conn)) {
     // The server dropped a connection that still looked open (it restarted, or ended idle
@@ -92,8 +91,11 @@ absl::Status InTransaction(PGconn* conn, std::string_view what,
       begun = Exec(conn, "BEGIN", fmt::format("{}: begin", what));
     }
   }
-  LF_RETURN_IF_ERROR(begun);
-  absl::Status st = body();
+  return begun;
+}
+
+absl::Status EndTransaction(PGconn* conn, std::string_view what, absl::Status body_status) {
+  absl::Status st = std::move(body_status);
   if (st.ok()) {
     // The torture tests crash or stall here: everything written, nothing committed yet.
     Failpoint(FailpointName(what, "before_commit"));
@@ -101,8 +103,14 @@ absl::Status InTransaction(PGconn* conn, std::string_view what,
     if (st.ok()) Failpoint(FailpointName(what, "after_commit"));
   }
   if (!st.ok() && !ConnectionLost(conn))
-    (void)Exec(conn, "ROLLBACK", fmt::format("{}: rollback", what));
+    (void)Exec(conn, "ROLLBACK", fmt::format("{}: rollback", what));  // its error: st's cause
   return st;
+}
+
+absl::Status InTransaction(PGconn* conn, std::string_view what,
+                           const std::function<absl::Status()>& body) {
+  LF_RETURN_IF_ERROR(BeginTransaction(conn, what));
+  return EndTransaction(conn, what, body());
 }
 
 }  // namespace lf::postgres

@@ -46,4 +46,10 @@ absl::Status EnsureConnected(PGconn* conn, const ConnTarget& target);
 absl::Status InTransaction(PGconn* conn, std::string_view what,
                            const std::function<absl::Status()>& body);
 
+// InTransaction in two halves, for a transaction whose body is not one function (begun on one
+// thread, finished on another, one at a time): BeginTransaction as InTransaction begins, then
+// EndTransaction commits when `body_status` is OK and rolls back otherwise; returns the outcome.
+absl::Status BeginTransaction(PGconn* conn, std::string_view what);
+absl::Status EndTransaction(PGconn* conn, std::string_view what, absl::Status body_status);
+
 }  // namespace lf::postgres
