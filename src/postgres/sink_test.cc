@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -19,6 +20,7 @@
 
 #include "config/pipeline_loader.h"
 #include "fmt/format.h"
+#include "postgres/batch_store.h"
 #include "postgres/connection.h"
 #include "postgres/local_server.h"
 #include "postgres/metric_sink.h"
@@ -453,6 +455,74 @@ TEST_F(MetricSinkTest, TheLongLayoutIsNotItsJob) {
   auto sink = PgMetricSink::Open(o);
   ASSERT_FALSE(sink.ok());
   EXPECT_THAT(sink.status().message(), HasSubstr("wide layout"));
+}
+
+// The batch layer's store: an hour's transaction begun early (Prepare, on another thread while
+// the lake is aggregated), continued by Replace or rolled back by Abandon.
+class BatchStoreTest : public SinkTest {
+ protected:
+  std::unique_ptr<PgBatchStore> OpenStore() {
+    BatchStoreOptions o;
+    o.target = target_;
+    auto store = PgBatchStore::Open(o);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  static pipeline::HourResult Result(std::vector<pipeline::HourlyRow> rows) {
+    pipeline::HourResult r;
+    r.hour_s = kHour;
+    r.events = 1;
+    r.rows = std::move(rows);
+    return r;
+  }
+  Rows HourRows() {
+    return Query("SELECT type, id, value::text FROM bytes_hourly ORDER BY type, id");
+  }
+  static constexpr int64_t kHour = 1795338000;  // 2026-11-22T09:00:00Z
+};
+
+TEST_F(BatchStoreTest, APreparedHourIsReplacedAndAnAbandonedOneChangesNothing) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->Prepare(kHour));
+  ASSERT_OK(
+      store->Replace(Result({{"a", "app_bytes_total", 5}, {"b", "app_bytes_total", 7}}), -1, 10));
+  EXPECT_THAT(HourRows(), ElementsAre(ElementsAre("app_bytes_total", "a", "5"),
+                                      ElementsAre("app_bytes_total", "b", "7")));
+  // Abandoned: nothing written, and the connection is out of the transaction (a failure
+  // recorded afterwards is committed, not left in an open transaction).
+  ASSERT_OK(store->Prepare(kHour));
+  store->Abandon();
+  ASSERT_OK(store->RecordFailure(kHour, "lake: corrupt file", 3));
+  EXPECT_THAT(Query("SELECT status FROM lf_batch_runs ORDER BY finished_at, status"),
+              ElementsAre(ElementsAre("ok"), ElementsAre("failed")));
+  // Without Prepare, Replace begins the transaction itself; rows not in the result go.
+  ASSERT_OK(store->Replace(Result({{"b", "app_bytes_total", 8}}), -1, 10));
+  EXPECT_THAT(HourRows(), ElementsAre(ElementsAre("app_bytes_total", "b", "8")));
+}
+
+// Two runs of one hour take turns: a prepared hour holds the lock, and the other run's diff is
+// computed from the rows the first committed (no duplicate key, no stale delete).
+TEST_F(BatchStoreTest, APreparedHourHoldsAnotherRunOfTheHourBack) {
+  auto first = OpenStore();
+  auto second = OpenStore();
+  ASSERT_TRUE(first && second);
+  ASSERT_OK(first->Prepare(kHour));
+  std::atomic<bool> second_done{false};
+  absl::Status second_status;
+  std::thread other([&] {
+    second_status =
+        second->Replace(Result({{"a", "app_bytes_total", 1}, {"c", "app_bytes_total", 3}}), -1, 10);
+    second_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(second_done) << "the second run did not wait for the hour's lock";
+  ASSERT_OK(
+      first->Replace(Result({{"a", "app_bytes_total", 9}, {"b", "app_bytes_total", 2}}), -1, 10));
+  other.join();
+  ASSERT_OK(second_status);
+  EXPECT_THAT(HourRows(), ElementsAre(ElementsAre("app_bytes_total", "a", "1"),
+                                      ElementsAre("app_bytes_total", "c", "3")));
 }
 
 }  // namespace
