@@ -178,9 +178,14 @@ absl::StatusOr<SimulatorStats> RunSimulator(const SimulatorOptions& options,
       }
     }
   }
-  if (ShutdownRequested()) spdlog::info("sim: stop requested after {} events; flushing", n);
+  Micros flush_timeout = options.flush_timeout;
+  if (ShutdownRequested()) {
+    flush_timeout = std::min(flush_timeout, options.stop_flush_timeout);
+    spdlog::info("sim: stop requested after {} events; flushing (at most {})", n,
+                 FormatDuration(flush_timeout));
+  }
   absl::Status flushed =
-      producer.Flush(std::chrono::duration_cast<std::chrono::milliseconds>(options.flush_timeout));
+      producer.Flush(std::chrono::duration_cast<std::chrono::milliseconds>(flush_timeout));
   if (out) {
     absl::Status closed = out->Close();
     LF_RETURN_IF_ERROR(flushed);

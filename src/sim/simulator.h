@@ -33,6 +33,9 @@ struct SimulatorOptions {
   Micros progress_every = std::chrono::seconds(5);
   // How long to wait at the end for the broker to acknowledge everything.
   Micros flush_timeout = std::chrono::seconds(120);
+  // ... or this long when stopped by a signal: a broker that went away with us (up's children
+  // stop together when up is killed) would otherwise keep the process alive for flush_timeout.
+  Micros stop_flush_timeout = std::chrono::seconds(10);
 };
 
 // What a simulator sends: the telecom devices (EventGenerator) or another system's messages.
