@@ -69,7 +69,8 @@ bool EventDecoder::Decode(std::string_view payload, int32_t partition, int64_t o
   }
 
   int64_t bytes = 0, ts = 0;
-  uint32_t key_ids[3] = {0, 0, 0};
+  // Views into the parser's string buffer: valid until the next document.
+  std::string_view keys[pipeline::kKeyColumns];
   unsigned seen = 0;
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
@@ -147,7 +148,7 @@ bool EventDecoder::Decode(std::string_view payload, int32_t partition, int64_t o
       pipeline::KeyColumn col = idx == kAntenna ? pipeline::KeyColumn::kAntenna
                                 : idx == kId    ? pipeline::KeyColumn::kDevice
                                                 : pipeline::KeyColumn::kApp;
-      key_ids[static_cast<int>(col)] = (*dictionaries_)[col].Intern(s);
+      keys[static_cast<int>(col)] = s;
     }
   }
   // The loop above stops quietly on some structural errors; at_end() confirms the whole input
@@ -166,10 +167,35 @@ bool EventDecoder::Decode(std::string_view payload, int32_t partition, int64_t o
   }
   out->bytes.push_back(bytes);
   out->timestamp_s.push_back(ts);
-  for (int i = 0; i < pipeline::kKeyColumns; ++i) out->keys[i].push_back(key_ids[i]);
+  for (int i = 0; i < pipeline::kKeyColumns; ++i) {
+    if (deferred_) {
+      pending_text_[i].append(keys[i]);
+      pending_lengths_[i].push_back(static_cast<uint32_t>(keys[i].size()));
+      out->keys[i].push_back(0);  // InternPending sets it
+    } else {
+      out->keys[i].push_back(dictionaries_->columns[i].Intern(keys[i]));
+    }
+  }
   out->partition.push_back(partition);
   out->offset.push_back(offset);
   return true;
+}
+
+void EventDecoder::InternPending(pipeline::EventBatch* out) {
+  for (int c = 0; c < pipeline::kKeyColumns; ++c) {
+    const size_t n = pending_lengths_[c].size();
+    if (n == 0) continue;
+    pending_views_.clear();
+    const char* p = pending_text_[c].data();
+    for (uint32_t len : pending_lengths_[c]) {
+      pending_views_.emplace_back(p, len);
+      p += len;
+    }
+    std::vector<uint32_t>& ids = out->keys[c];
+    dictionaries_->columns[c].InternAll(pending_views_, ids.data() + (ids.size() - n));
+    pending_text_[c].clear();
+    pending_lengths_[c].clear();
+  }
 }
 
 }  // namespace lf::json

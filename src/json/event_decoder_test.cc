@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace lf::json {
 namespace {
@@ -133,6 +135,45 @@ TEST_F(EventDecoderTest, KeepsWorkingAfterBadInput) {
   EXPECT_NE(Decode("{"), "");
   EXPECT_EQ(Decode(kGood), "");
   EXPECT_EQ(batch_.size(), 1u);
+}
+
+// Deferred interning gives the rows, ids and dictionaries of interning event by event, over good
+// and bad messages, escapes, repeats and batches appended to an existing batch.
+TEST(EventDecoderDeferredTest, MatchesInterningEventByEvent) {
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 17 == 3) {
+      payloads.push_back(R"({"bytes":1,"timestamp":2,"app":"NEVER","id":"bad","antenna_id":1})");
+      continue;
+    }
+    payloads.push_back(R"({"bytes":)" + std::to_string(i) + R"(,"timestamp":)" +
+                       std::to_string(1600000000 + i) + R"(,"app":"Aé)" + std::to_string(i % 7) +
+                       R"(","id":"dev-)" + std::to_string(i * 7919 % 101) +
+                       R"(","antenna_id":"ant)" + std::to_string(i % 5) + R"("})");
+  }
+  KeyDictionaries now_dicts, later_dicts;
+  EventDecoder now(&now_dicts), later(&later_dicts);
+  later.set_deferred(true);
+  EventBatch now_batch, later_batch;
+  std::string error;
+  for (size_t start = 0; start < payloads.size(); start += 64) {  // five polls
+    for (size_t i = start; i < std::min(payloads.size(), start + 64); ++i) {
+      const bool a = now.Decode(payloads[i], 0, static_cast<int64_t>(i), &now_batch, &error);
+      const bool b = later.Decode(payloads[i], 0, static_cast<int64_t>(i), &later_batch, &error);
+      ASSERT_EQ(a, b) << payloads[i];
+    }
+    later.InternPending(&later_batch);
+  }
+  ASSERT_EQ(later_batch.size(), now_batch.size());
+  EXPECT_GT(later_batch.size(), 250u);
+  for (int c = 0; c < pipeline::kKeyColumns; ++c) {
+    EXPECT_EQ(later_batch.keys[c], now_batch.keys[c]) << "column " << c;
+    ASSERT_EQ(later_dicts.columns[c].size(), now_dicts.columns[c].size()) << "column " << c;
+    for (uint32_t id = 0; id < now_dicts.columns[c].size(); ++id)
+      EXPECT_EQ(later_dicts.columns[c].Name(id), now_dicts.columns[c].Name(id));
+  }
+  EXPECT_EQ(later_batch.bytes, now_batch.bytes);
+  EXPECT_EQ(later_dicts[KeyColumn::kApp].Find("NEVER"), -1);  // a bad message interns nothing
 }
 
 }  // namespace

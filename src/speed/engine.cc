@@ -26,7 +26,9 @@ void FilterRows(const pipeline::EventBatch& in, std::span<const uint8_t> keep,
 }  // namespace
 
 TelecomEngine::TelecomEngine(window::WindowOptions windows)
-    : decoder_(&dictionaries_), aggregator_(windows, window::DeviceMetrics()) {}
+    : decoder_(&dictionaries_), aggregator_(windows, window::DeviceMetrics()) {
+  decoder_.set_deferred(true);  // keys interned a poll at a time (InternPending)
+}
 
 void TelecomEngine::Decode(std::span<const pipeline::RawMessage> messages,
                            std::span<const uint8_t> wanted, std::vector<DecodeResult>* results) {
@@ -37,6 +39,7 @@ void TelecomEngine::Decode(std::span<const pipeline::RawMessage> messages,
     r.ok = decoder_.Decode(m.payload, m.partition, m.offset, &batch_, &r.error);
     if (r.ok) r.event_time_s = batch_.timestamp_s.back();
   }
+  decoder_.InternPending(&batch_);
 }
 
 void TelecomEngine::Aggregate(std::span<const uint8_t> keep, std::vector<int64_t>* late) {
