@@ -27,6 +27,21 @@ struct LakeWriter::OpenFile {
   std::unique_ptr<parquet::ParquetWriter> writer;
 };
 
+namespace {
+
+// fsyncs the directory of each of `paths` once, so that their entries survive a crash.
+absl::Status SyncParentDirs(Env* env, const std::vector<std::string>& paths) {
+  std::vector<std::string> dirs;
+  dirs.reserve(paths.size());
+  for (const std::string& p : paths) dirs.push_back(fs::path(p).parent_path().string());
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (const std::string& d : dirs) LF_RETURN_IF_ERROR(env->SyncDir(d));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 LakeWriter::LakeWriter(LakeWriterOptions options)
     : options_(std::move(options)), env_(Env::Or(options_.env)) {
   options_.parquet.env = env_;
@@ -314,13 +329,13 @@ absl::StatusOr<std::vector<LakeFile>> LakeWriter::CloseAll() {
       out.push_back(std::move(lf));
     }
   }
-  // ... and so must the files' names (the temporary ones, until Publish renames them).
-  std::vector<std::string> dirs;
-  for (const LakeFile& lf : out)
-    dirs.push_back(options_.root + "/" + fs::path(lf.temp_path).parent_path().string());
-  std::sort(dirs.begin(), dirs.end());
-  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (size_t i = 0; failure.ok() && i < dirs.size(); ++i) failure = env_->SyncDir(dirs[i]);
+  // The files were synced on close (see the constructor); their names, temporary until Publish
+  // renames them, must survive a crash too.
+  if (failure.ok()) {
+    std::vector<std::string> temps;
+    for (const LakeFile& lf : out) temps.push_back(options_.root + "/" + lf.temp_path);
+    failure = SyncParentDirs(env_, temps);
+  }
   if (!failure.ok()) {
     Discard(options_.root, out, env_);
     DiscardAll();
@@ -341,21 +356,19 @@ void LakeWriter::DiscardAll() {
 absl::Status LakeWriter::Publish(const std::string& root, const std::vector<LakeFile>& files,
                                  Env* env) {
   env = Env::Or(env);
-  std::vector<std::string> dirs;
+  std::vector<std::string> renamed;
   for (const LakeFile& f : files) {
     std::string temp = root + "/" + f.temp_path, final_path = root + "/" + f.path;
     if (env->FileExists(final_path)) continue;  // already published
     if (absl::Status st = env->RenameFile(temp, final_path); !st.ok()) {
       return Internal("lake: publish {}: {}", final_path, Message(st));
     }
-    dirs.push_back(fs::path(final_path).parent_path().string());
+    renamed.push_back(final_path);
     // A crash between two renames leaves a commit half published (rolled forward at start-up).
     Failpoint("lake.publish.after_rename");
   }
-  std::sort(dirs.begin(), dirs.end());
-  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (const std::string& d : dirs) {
-    if (absl::Status st = env->SyncDir(d); !st.ok()) return Internal("lake: {}", Message(st));
+  if (absl::Status st = SyncParentDirs(env, renamed); !st.ok()) {
+    return Internal("lake: {}", Message(st));
   }
   return absl::OkStatus();
 }
