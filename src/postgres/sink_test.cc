@@ -525,5 +525,18 @@ TEST_F(BatchStoreTest, APreparedHourHoldsAnotherRunOfTheHourBack) {
                                       ElementsAre("app_bytes_total", "c", "3")));
 }
 
+// A Prepare that fails (here the hour's table is gone) reports the step and the table, and
+// leaves no transaction open: the failure can be recorded at once.
+TEST_F(BatchStoreTest, AFailedPrepareNamesTheTableAndLeavesNoTransactionOpen) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  Query("DROP TABLE bytes_hourly CASCADE");
+  absl::Status prepared = store->Prepare(kHour);
+  EXPECT_THAT(prepared.message(), HasSubstr("read the hour's rows of bytes_hourly")) << prepared;
+  ASSERT_OK(store->RecordFailure(kHour, "bytes_hourly is gone", 1));
+  EXPECT_THAT(Query("SELECT status, error FROM lf_batch_runs"),
+              ElementsAre(ElementsAre("failed", "bytes_hourly is gone")));
+}
+
 }  // namespace
 }  // namespace lf::postgres
