@@ -64,6 +64,29 @@ absl::StatusOr<PgResult> Query(PGconn* conn, std::string_view sql,
   return r;
 }
 
+absl::StatusOr<PgResult> QueryBinary(PGconn* conn, std::string_view sql,
+                                     const std::vector<std::string_view>& params,
+                                     std::string_view what) {
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats(params.size(), 1);
+  values.reserve(params.size());
+  lengths.reserve(params.size());
+  for (std::string_view p : params) {
+    // The server takes at most 1 GB per value; past INT_MAX libpq could not even say the length.
+    if (p.size() >= (size_t{1} << 30)) {
+      return InvalidArgument(
+          "postgres: {}: a parameter of {} bytes is over PostgreSQL's 1 GB limit", what, p.size());
+    }
+    values.push_back(p.data());
+    lengths.push_back(static_cast<int>(p.size()));
+  }
+  PgResult r(PQexecParams(conn, std::string(sql).c_str(), static_cast<int>(params.size()), nullptr,
+                          values.data(), lengths.data(), formats.data(), 0));
+  auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ResultError(conn, r.get(), what);
+  return r;
+}
+
 bool ConnectionLost(PGconn* conn) { return PQstatus(conn) != CONNECTION_OK; }
 
 absl::Status EnsureConnected(PGconn* conn, const ConnTarget& target) {

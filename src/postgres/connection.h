@@ -33,6 +33,12 @@ absl::Status Exec(PGconn* conn, std::string_view sql, std::string_view what);
 absl::StatusOr<PgResult> Query(PGconn* conn, std::string_view sql,
                                const std::vector<const char*>& params, std::string_view what);
 
+// Query with every parameter in the binary wire format (e.g. BinaryArray's bytes); results
+// come back as text.
+absl::StatusOr<PgResult> QueryBinary(PGconn* conn, std::string_view sql,
+                                     const std::vector<std::string_view>& params,
+                                     std::string_view what);
+
 // True when the error means the connection itself is gone (retry after reconnecting).
 bool ConnectionLost(PGconn* conn);
 

@@ -1,5 +1,7 @@
 #include "postgres/metric_sink.h"
 
+#include <algorithm>
+
 #include "common/status.h"
 #include "fmt/format.h"
 #include "postgres/identifier.h"
@@ -12,9 +14,9 @@ namespace {
 
 using pipeline::AggregateKind;
 
-// The merge statement of one metric. Parameters: $1 window starts (bigint[]), then one text[]
-// per group field, then the values: bigint[] or float8[] (avg: float8[] sums and bigint[]
-// counts; count_distinct: text[] members).
+// The merge statement of one metric. Parameters, all binary arrays (BinaryArray): $1 window
+// starts (timestamp[]), then one text[] per group field, then the values: bigint[] or float8[]
+// (avg: float8[] sums and bigint[] counts; count_distinct: text[] members).
 absl::StatusOr<std::string> UpsertSql(const pipeline::Definition& def,
                                       const pipeline::MetricDef& m) {
   LF_ASSIGN_OR_RETURN(std::string table, QuoteTableName(m.table, "metric table"));
@@ -32,8 +34,8 @@ absl::StatusOr<std::string> UpsertSql(const pipeline::Definition& def,
   const bool integer = pipeline::HasIntegerValues(def, m);
   const std::string v_type = integer ? "bigint" : "float8";
   const std::string insert_rows = fmt::format(
-      "SELECT to_timestamp(u.w) AT TIME ZONE 'UTC'{} {{values}} FROM "
-      "unnest($1::bigint[]{}{{params}}) "
+      "SELECT u.w{} {{values}} FROM "
+      "unnest($1::timestamp[]{}{{params}}) "
       "AS u(w{}{{names}})",
       casts, params, names);
   auto rows = [&](const std::string& values, const std::string& more_params,
@@ -150,24 +152,44 @@ absl::Status PgMetricSink::CommitBody(const pipeline::SpeedFlush& flush) {
   PGconn* c = conn_.get();
   LF_RETURN_IF_ERROR(LockAndCheckOffsets(c, key_, flush.progress));
   const pipeline::Definition& def = *options_.definition;
+  // Each metric's rows in its unique key's order (window, then the group values as text): the
+  // index fills page by page, and processes of one group lock shared rows in the same order.
+  std::vector<std::vector<const pipeline::MetricRow*>> by_metric(def.metrics.size());
+  for (const pipeline::MetricRow& r : flush.metric_rows) {
+    if (r.metric < by_metric.size()) by_metric[r.metric].push_back(&r);
+  }
+  for (auto& rows : by_metric) {
+    std::sort(rows.begin(), rows.end(),
+              [](const pipeline::MetricRow* x, const pipeline::MetricRow* y) {
+                if (x->window_start_s != y->window_start_s)
+                  return x->window_start_s < y->window_start_s;
+                return x->group < y->group;
+              });
+  }
   for (uint32_t mi = 0; mi < def.metrics.size(); ++mi) {
+    if (by_metric[mi].empty()) continue;
     const pipeline::MetricDef& m = def.metrics[mi];
     const bool distinct = m.aggregate == AggregateKind::kCountDistinct;
     const bool integer = pipeline::HasIntegerValues(def, m);
-    SqlArray starts, values, counts, floats;
-    std::vector<SqlArray> groups(m.group_by.size());
-    size_t rows = 0;
+    using T = BinaryArray::Type;
+    BinaryArray starts(T::kTimestamp), counts(T::kInt8), floats(T::kFloat8),
+        values(distinct ? T::kText : T::kInt8);
+    std::vector<BinaryArray> groups(m.group_by.size(), BinaryArray(T::kText));
     auto add_row = [&](const pipeline::MetricRow& r) {
-      starts.AddInt(r.window_start_s);
+      starts.AddTimestamp(r.window_start_s);
       for (size_t g = 0; g < groups.size(); ++g) groups[g].AddText(r.group[g]);
-      ++rows;
     };
-    for (const pipeline::MetricRow& r : flush.metric_rows) {
-      if (r.metric != mi) continue;
+    std::vector<const std::string*> members;
+    for (const pipeline::MetricRow* row : by_metric[mi]) {
+      const pipeline::MetricRow& r = *row;
       if (distinct) {
-        for (const std::string& member : r.members) {
+        members.clear();
+        for (const std::string& member : r.members) members.push_back(&member);
+        std::sort(members.begin(), members.end(),
+                  [](const std::string* a, const std::string* b) { return *a < *b; });
+        for (const std::string* member : members) {
           add_row(r);
-          values.AddText(member);
+          values.AddText(*member);
         }
         continue;
       }
@@ -189,22 +211,20 @@ absl::Status PgMetricSink::CommitBody(const pipeline::SpeedFlush& flush) {
           break;
       }
     }
-    if (rows == 0) continue;
-    std::vector<std::string> texts;
-    texts.push_back(starts.Finish());
-    for (SqlArray& g : groups) texts.push_back(g.Finish());
+    if (starts.empty()) continue;
+    std::vector<std::string_view> params;
+    params.push_back(starts.Finish());
+    for (BinaryArray& g : groups) params.push_back(g.Finish());
     if (m.aggregate == AggregateKind::kAvg) {
-      texts.push_back(floats.Finish());
-      texts.push_back(counts.Finish());
+      params.push_back(floats.Finish());
+      params.push_back(counts.Finish());
     } else if (!integer && !distinct) {
-      texts.push_back(floats.Finish());
+      params.push_back(floats.Finish());
     } else {
-      texts.push_back(values.Finish());
+      params.push_back(values.Finish());
     }
-    std::vector<const char*> params;
-    for (const std::string& t : texts) params.push_back(t.c_str());
-    LF_RETURN_IF_ERROR(Query(c, upserts_[mi], params,
-                             fmt::format("flush: merge metric {} into {}", m.name, m.table))
+    LF_RETURN_IF_ERROR(QueryBinary(c, upserts_[mi], params,
+                                   fmt::format("flush: merge metric {} into {}", m.name, m.table))
                            .status());
   }
   LF_RETURN_IF_ERROR(InsertDeadLetters(c, options_.topic, flush.dead_letters));

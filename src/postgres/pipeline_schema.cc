@@ -3,6 +3,7 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "postgres/identifier.h"
+#include "postgres/schema.h"
 
 namespace lf::postgres {
 namespace {
@@ -47,8 +48,10 @@ std::string GroupColumns(const MetricDef& m, const std::string& prefix = "") {
   return out;
 }
 
-// window_start, the group columns, value, updated_at (+ avg's sum and count).
-std::string MetricTableSql(const Definition& def, const MetricDef& m, const std::string& table) {
+// window_start, the group columns, value, updated_at (+ avg's sum and count). `speed`: a table the
+// speed layer upserts into (kSpeedTableStorage).
+std::string MetricTableSql(const Definition& def, const MetricDef& m, const std::string& table,
+                           bool speed) {
   std::string sql =
       fmt::format("CREATE TABLE IF NOT EXISTS {} (\n  window_start TIMESTAMP NOT NULL", table);
   for (const std::string& g : m.group_by) {
@@ -60,6 +63,7 @@ std::string MetricTableSql(const Definition& def, const MetricDef& m, const std:
     sql += ",\n  value_sum DOUBLE PRECISION NOT NULL,\n  value_count BIGINT NOT NULL";
   }
   sql += ",\n  updated_at TIMESTAMPTZ NOT NULL DEFAULT now())";
+  if (speed) sql += kSpeedTableStorage;
   return sql;
 }
 
@@ -149,7 +153,7 @@ absl::StatusOr<std::vector<SqlStatement>> WidePipelineDdl(const Definition& def)
   std::vector<SqlStatement> out;
   for (const MetricDef& m : def.metrics) {
     LF_ASSIGN_OR_RETURN(std::string table, QuoteTableName(m.table, "metric table"));
-    out.push_back({"table " + m.table, MetricTableSql(def, m, table)});
+    out.push_back({"table " + m.table, MetricTableSql(def, m, table, /*speed=*/true)});
     out.push_back({"unique key of " + m.table, UniqueKeySql(m, m.table, table)});
     if (m.aggregate == AggregateKind::kCountDistinct) {
       // The members already counted, so a replay or a second process adds each one once.
@@ -170,7 +174,7 @@ absl::StatusOr<std::vector<SqlStatement>> WidePipelineDdl(const Definition& def)
   }
   for (const MetricDef& b : def.batch.metrics) {
     LF_ASSIGN_OR_RETURN(std::string table, QuoteTableName(b.table, "batch table"));
-    out.push_back({"table " + b.table, MetricTableSql(def, b, table)});
+    out.push_back({"table " + b.table, MetricTableSql(def, b, table, /*speed=*/false)});
     out.push_back({"unique key of " + b.table, UniqueKeySql(b, b.table, table)});
   }
   // <metric>_lambda: per batch unit, the batch rows where the batch has run, else the speed rows

@@ -126,12 +126,13 @@ const std::vector<std::pair<const char*, Columns>>& InternalTableSpecs() {
 }
 
 // CREATE TABLE IF NOT EXISTS plus ADD COLUMN IF NOT EXISTS for each column, so a seeds-era table
-// missing a column gets it without losing rows.
-std::string TableDdl(const std::string& table, const Columns& columns) {
+// missing a column gets it without losing rows. `storage` is a WITH clause for a new table.
+std::string TableDdl(const std::string& table, const Columns& columns,
+                     std::string_view storage = "") {
   std::string sql = fmt::format("CREATE TABLE IF NOT EXISTS {} (", table);
   for (size_t i = 0; i < columns.size(); ++i)
     sql += fmt::format("{}{} {}", i ? ", " : "", columns[i].first, columns[i].second);
-  sql += ");\n";
+  sql += fmt::format("){};\n", storage);
   for (const auto& [name, type] : columns)
     sql += fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {};\n", table, name, type);
   return sql;
@@ -174,9 +175,10 @@ absl::Status InternalTables(PGconn* conn) {
               "lf_lake_hours, lf_batch_runs, lf_ingested_files)");
 }
 
-absl::Status WindowTable(PGconn* conn, const std::string& raw, const std::string& quoted) {
-  LF_RETURN_IF_ERROR(
-      Exec(conn, TableDdl(quoted, kWindowColumns), fmt::format("provision: table {}", raw)));
+absl::Status WindowTable(PGconn* conn, const std::string& raw, const std::string& quoted,
+                         bool speed) {
+  LF_RETURN_IF_ERROR(Exec(conn, TableDdl(quoted, kWindowColumns, speed ? kSpeedTableStorage : ""),
+                          fmt::format("provision: table {}", raw)));
   return EnsureUniqueIndex(conn, raw, quoted, "window_key", "\"timestamp\", id, type");
 }
 
@@ -302,7 +304,7 @@ absl::Status EnsureSpeedTables(PGconn* conn, const std::string& table) {
   return RetryingDeadlocks([&] {
     return Serialized(conn, [&]() -> absl::Status {
       LF_RETURN_IF_ERROR(InternalTables(conn));
-      return WindowTable(conn, table, quoted);
+      return WindowTable(conn, table, quoted, /*speed=*/true);
     });
   });
 }
@@ -335,8 +337,8 @@ absl::Status Provision(PGconn* conn, const SchemaOptions& o, bool views) {
                       QuoteTableName(o.user_quota_limit_table, "--user-quota-limit-table"));
   return Serialized(conn, [&]() -> absl::Status {
     LF_RETURN_IF_ERROR(InternalTables(conn));
-    LF_RETURN_IF_ERROR(WindowTable(conn, o.bytes_table, bytes));
-    LF_RETURN_IF_ERROR(WindowTable(conn, o.bytes_hourly_table, hourly));
+    LF_RETURN_IF_ERROR(WindowTable(conn, o.bytes_table, bytes, /*speed=*/true));
+    LF_RETURN_IF_ERROR(WindowTable(conn, o.bytes_hourly_table, hourly, /*speed=*/false));
     LF_RETURN_IF_ERROR(Exec(conn, TableDdl(quota, kQuotaColumns),
                             fmt::format("provision: table {}", o.user_quota_limit_table)));
     LF_RETURN_IF_ERROR(EnsureUniqueIndex(conn, o.user_quota_limit_table, quota, "hour_key",

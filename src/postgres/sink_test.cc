@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -25,6 +27,7 @@
 #include "postgres/local_server.h"
 #include "postgres/metric_sink.h"
 #include "postgres/speed_sink.h"
+#include "postgres/sql_array.h"
 
 namespace lf::postgres {
 namespace {
@@ -289,6 +292,133 @@ TEST_F(SinkTest, AnUnsafeTableNameIsRefused) {
   EXPECT_THAT(sink.status().message(), HasSubstr("--table"));
 }
 
+// BinaryArray's bytes as the server reads them: each element's text next to what the server makes
+// of the same value given as text (to_timestamp for the times), in order, NULLs kept.
+TEST_F(SinkTest, BinaryArraysReadBackAsTheSameValues) {
+  auto each = [&](BinaryArray& a, const char* type) {
+    const std::string view(a.Finish());
+    auto r = QueryBinary(check_.get(),
+                         fmt::format("SELECT coalesce(x::text, 'NULL') FROM unnest($1::{}[]) WITH "
+                                     "ORDINALITY AS u(x, i) ORDER BY i",
+                                     type),
+                         {view}, "test binary array");
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(PQgetvalue(r->get(), i, 0));
+    return out;
+  };
+  using T = BinaryArray::Type;
+  const int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+  BinaryArray ints(T::kInt8);
+  for (int64_t v : {lo, int64_t{-1}, int64_t{0}, int64_t{300}, hi}) ints.AddInt(v);
+  ints.AddNull();
+  EXPECT_THAT(each(ints, "bigint"),
+              ElementsAre(std::to_string(lo), "-1", "0", "300", std::to_string(hi), "NULL"));
+
+  BinaryArray doubles(T::kFloat8);
+  for (double v : {0.1, -1e300, -0.0, std::numeric_limits<double>::infinity(),
+                   std::numeric_limits<double>::quiet_NaN()})
+    doubles.AddDouble(v);
+  EXPECT_THAT(each(doubles, "float8"), ElementsAre("0.1", "-1e+300", "-0", "Infinity", "NaN"));
+
+  BinaryArray texts(T::kText);
+  const std::string long_text(5000, 'x');
+  for (const char* v : {"", "q\"uo\\te, {x}", "NULL",
+                        "\xc3\xbcn\xc3\xaf"
+                        "code"})
+    texts.AddText(v);
+  texts.AddText(long_text);
+  texts.AddNull();
+  EXPECT_THAT(each(texts, "text"), ElementsAre("", "q\"uo\\te, {x}", "NULL",
+                                               "\xc3\xbcn\xc3\xaf"
+                                               "code",
+                                               long_text, "NULL"));
+
+  // Window starts from year 1 to 9999 (the decoders' bounds), before 1970, 2000 and 2038.
+  const std::vector<int64_t> seconds = {-62135596800, -1,         0,          946684799,
+                                        946684800,    2147483648, 1795132800, 253402300799};
+  BinaryArray times(T::kTimestamp), as_seconds(T::kInt8);
+  for (int64_t s : seconds) {
+    times.AddTimestamp(s);
+    as_seconds.AddInt(s);
+  }
+  const std::string t(times.Finish()), n(as_seconds.Finish());
+  auto r = QueryBinary(check_.get(),
+                       "SELECT t::text, (t = to_timestamp(s) AT TIME ZONE 'UTC')::text FROM "
+                       "unnest($1::timestamp[], $2::bigint[]) AS u(t, s)",
+                       {t, n}, "test timestamps");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(PQntuples(r->get()), static_cast<int>(seconds.size()));
+  for (int i = 0; i < PQntuples(r->get()); ++i)
+    EXPECT_STREQ(PQgetvalue(r->get(), i, 1), "true") << PQgetvalue(r->get(), i, 0);
+  EXPECT_STREQ(PQgetvalue(r->get(), 0, 0), "0001-01-01 00:00:00");
+  EXPECT_STREQ(PQgetvalue(r->get(), 1, 0), "1969-12-31 23:59:59");
+  EXPECT_STREQ(PQgetvalue(r->get(), 7, 0), "9999-12-31 23:59:59");
+
+  BinaryArray empty(T::kInt8);
+  EXPECT_THAT(each(empty, "bigint"), ElementsAre());
+
+  // Refused, never wrapped or stored as something else: a time past PostgreSQL's range, text
+  // that is not UTF-8, and an element type other than the statement's.
+  BinaryArray far(T::kTimestamp);
+  far.AddTimestamp(hi);
+  const std::string far_bytes(far.Finish());
+  auto refused = QueryBinary(check_.get(), "SELECT unnest($1::timestamp[])", {far_bytes}, "far");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("out of range"));
+  BinaryArray latin1(T::kText);
+  latin1.AddText("caf\xe9");
+  const std::string latin1_bytes(latin1.Finish());
+  refused = QueryBinary(check_.get(), "SELECT unnest($1::text[])", {latin1_bytes}, "latin1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("UTF8"));
+  BinaryArray wrong(T::kText);
+  wrong.AddText("1");
+  const std::string wrong_bytes(wrong.Finish());
+  refused = QueryBinary(check_.get(), "SELECT unnest($1::bigint[])", {wrong_bytes}, "wrong type");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("instead of expected"));
+}
+
+// A flush in no particular order lands in the unique key's order, every total right, in a table
+// made to keep half of each page free for the next flushes' updates.
+TEST_F(SinkTest, SpeedSinkWritesAFlushInKeyOrder) {
+  auto sink = OpenSpeedSink(target_);
+  ASSERT_NE(sink, nullptr);
+  SpeedFlush f;  // its rows view these strings
+  std::vector<std::string> keys;
+  for (int k = 0; k < 97; ++k) keys.push_back(fmt::format("d{}", k));
+  std::map<std::tuple<int64_t, std::string, std::string>, int64_t> want;
+  uint64_t x = 12345;
+  for (int i = 0; i < 300; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;  // any scrambled order
+    const int64_t w = 300 * static_cast<int64_t>((x >> 33) % 3);
+    const std::string& key = keys[(x >> 40) % keys.size()];
+    const char* metric = (x >> 20) % 2 ? "user_bytes_total" : "antenna_bytes_total";
+    auto [it, added] = want.try_emplace({w, key, metric}, 0);
+    if (!added) continue;  // a flush holds each window, key and metric once
+    it->second = static_cast<int64_t>(x >> 50);
+    f.rows.push_back({w, metric, key, it->second});
+  }
+  f.progress.push_back(Progress(0, kNoOffset, 300));
+  ASSERT_OK(sink->Commit(f));
+  Rows got = Query(
+      "SELECT extract(epoch FROM \"timestamp\")::bigint::text, id, type, value::text FROM bytes "
+      "ORDER BY ctid");
+  ASSERT_EQ(got.size(), want.size());
+  size_t i = 0;
+  for (const auto& [k, v] : want) {
+    EXPECT_THAT(got[i], ElementsAre(std::to_string(std::get<0>(k)), std::get<1>(k), std::get<2>(k),
+                                    std::to_string(v)))
+        << "row " << i;
+    ++i;
+  }
+  EXPECT_THAT(
+      Query("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'bytes'"),
+      ElementsAre(ElementsAre("fillfactor=50")));
+}
+
 // Every aggregate kind, grouped by one string field, plus an ungrouped float sum.
 constexpr char kDefinition[] = R"(name: sinks
 source:
@@ -416,6 +546,10 @@ TEST_F(MetricSinkTest, EveryAggregateKindMergesExactly) {
       ElementsAre(ElementsAre("ann"), ElementsAre("bob"), ElementsAre("cy"), ElementsAre("dee")));
   EXPECT_THAT(Query("SELECT window_start::text, value::text FROM weight"),
               ElementsAre(ElementsAre("1970-01-01 01:00:00", "3.75")));
+  // The speed layer's tables keep room on each page for their rows' next versions.
+  EXPECT_THAT(Query("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = "
+                    "'sales_sum'"),
+              ElementsAre(ElementsAre("fillfactor=50")));
   EXPECT_THAT(Query("SELECT partition::text, next_offset::text FROM lf_offsets "
                     "WHERE pipeline = 'lambdaflow-sinks' AND sink = 'pg:sinks' ORDER BY 1"),
               ElementsAre(ElementsAre("0", "5"), ElementsAre("1", "1")));

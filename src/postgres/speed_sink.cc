@@ -1,6 +1,8 @@
 #include "postgres/speed_sink.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include "common/status.h"
 #include "postgres/identifier.h"
@@ -39,26 +41,39 @@ absl::Status PgSpeedSink::CommitBody(const pipeline::SpeedFlush& flush) {
   LF_RETURN_IF_ERROR(LockAndCheckOffsets(c, key_, flush.progress));
 
   if (!flush.rows.empty()) {
-    SqlArray starts, keys, values, types;
-    for (const auto& r : flush.rows) {
-      starts.AddInt(r.window_start_s);
+    // In the unique key's order: the index fills page by page instead of at random, and two
+    // processes of one group lock shared rows (antennas, apps) in the same order. With 100 000
+    // devices that made the upsert a quarter faster (bench/README.md).
+    std::vector<uint32_t> order(flush.rows.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      const pipeline::WindowRow& x = flush.rows[a];
+      const pipeline::WindowRow& y = flush.rows[b];
+      if (x.window_start_s != y.window_start_s) return x.window_start_s < y.window_start_s;
+      if (int c = x.key.compare(y.key); c != 0) return c < 0;
+      return x.metric < y.metric;
+    });
+    BinaryArray starts(BinaryArray::Type::kTimestamp), keys(BinaryArray::Type::kText),
+        values(BinaryArray::Type::kInt8), types(BinaryArray::Type::kText);
+    for (uint32_t i : order) {
+      const pipeline::WindowRow& r = flush.rows[i];
+      starts.AddTimestamp(r.window_start_s);
       keys.AddText(r.key);
       values.AddInt(r.value);
       types.AddText(r.metric);
     }
     std::string sql = fmt::format(
         "INSERT INTO {0} (\"timestamp\", id, value, type) "
-        "SELECT to_timestamp(w) AT TIME ZONE 'UTC', k, v, t "
-        "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS u(w, k, v, t) "
+        "SELECT w, k, v, t "
+        "FROM unnest($1::timestamp[], $2::text[], $3::bigint[], $4::text[]) AS u(w, k, v, t) "
         "ON CONFLICT (\"timestamp\", id, type) DO UPDATE SET value = CASE "
         "WHEN {0}.value > 9223372036854775807 - EXCLUDED.value THEN 9223372036854775807 "
         "ELSE {0}.value + EXCLUDED.value END",
         quoted_table_);
-    LF_RETURN_IF_ERROR(Query(c, sql,
-                             {starts.Finish().c_str(), keys.Finish().c_str(),
-                              values.Finish().c_str(), types.Finish().c_str()},
-                             fmt::format("flush: upsert window totals into {}", options_.table))
-                           .status());
+    LF_RETURN_IF_ERROR(
+        QueryBinary(c, sql, {starts.Finish(), keys.Finish(), values.Finish(), types.Finish()},
+                    fmt::format("flush: upsert window totals into {}", options_.table))
+            .status());
   }
 
   LF_RETURN_IF_ERROR(InsertDeadLetters(c, options_.topic, flush.dead_letters));
