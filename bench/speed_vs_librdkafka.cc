@@ -23,6 +23,9 @@
 // then flushes, and the sink wrapper stamps the end of the commit that covers the N-th). Group
 // join and assignment come before the first message and are reported apart ("start s"), so no
 // idle wait is in the rate.
+//
+// BENCH_DEBUG=1 in the environment logs each phase at debug level (with -X debug=fetch that shows
+// librdkafka's fetch decisions, e.g. "is not fetchable: queued.max.messages.kbytes exceeded").
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -31,6 +34,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -447,7 +451,7 @@ int Main(const Flags& f) {
       const std::string& phase = f.phases[(i + static_cast<size_t>(round)) % k];
       const double broker_before = ProcessCpuSeconds(f.broker_pid);
       Run run = InChild([&](PhaseResult* r) {
-        spdlog::set_level(spdlog::level::warn);
+        spdlog::set_level(std::getenv("BENCH_DEBUG") ? spdlog::level::debug : spdlog::level::warn);
         if (phase == "bare" || phase == "bare-batch") {
           RunBare(f, round, phase == "bare-batch", r);
         } else {
