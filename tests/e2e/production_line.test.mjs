@@ -4,7 +4,9 @@
 // a random moment and restarted; every §5 table and the throughput_pct view equal DuckDB's counts
 // over the simulator's NDJSON, with no duplicate key; then late `concern` messages (hours behind
 // the watermark, for units long gone from the zone) correct their windows and are counted as late;
-// `batch --day` gives the same daily figures; the simulator is byte-identical for a seed.
+// `batch --day` gives the same daily figures, and a truncated lake file fails only its own day,
+// naming the file and leaving that day's batch rows as they were; the simulator is byte-identical
+// for a seed.
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -259,6 +261,59 @@ test('batch --day recomputes the daily metrics from the lake (late concerns incl
     const lambda = await query(s.pg.uri, `SELECT DISTINCT layer FROM "${name}_lambda"`);
     assert.deepEqual(lambda.map((r) => r.layer), ['batch'], `${name}_lambda serves the batch rows`);
   }
+});
+
+// Every lake file under `dir` whose path holds `part` (a partition directory such as day=23).
+function lakeFiles(dir, part) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.parquet') && p.includes(`${path.sep}${part}${path.sep}`)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+test('a truncated lake file fails batch --day for its day only, naming the file, and changes none of its rows', { timeout: 300000 }, async () => {
+  assert.ok(s.done, 'speed did not finish');
+  const daily = ['units_per_zone_daily', 'defects_per_zone_daily', 'daily_production', 'defective_units_daily'];
+  const snapshot = async () => Promise.all(daily.map(async (name) => table(`${name}_batch`, metric(name)[1])));
+  const unit = (day) => query(s.pg.uri, `SELECT status, coalesce(error, '') AS error FROM lf_batch_units
+    WHERE pipeline = 'production_line' AND unit_start = $1::timestamp`, [day]);
+  const before = await snapshot();
+  const files = lakeFiles(s.storage, 'day=23');
+  assert.ok(files.length > 0, `no lake file of 2026-11-23 under ${s.storage}`);
+  const victim = files[Math.floor(files.length / 2)];
+  const saved = fs.readFileSync(victim);
+  fs.truncateSync(victim, Math.floor(saved.length / 2)); // its footer is gone
+  try {
+    const r = await scope.run(['batch', '--pipeline', LINE, '--storage', s.storage, '--pg', s.pg.uri, '--day', '2026-11-23'],
+      { timeoutMs: 120000 });
+    assert.notEqual(r.code, 0, `batch accepted a truncated file: ${r.stderr.slice(-1500)}`);
+    assert.match(r.stderr, new RegExp(path.basename(victim).replace(/[.]/g, '\\.')), r.stderr.slice(-1500));
+    assert.ok(!/Segmentation|Aborted|terminate called/.test(r.stderr), r.stderr.slice(-1500));
+    // The day had succeeded before: it keeps that status and its rows, and the failure is noted.
+    const [failed] = await unit('2026-11-23');
+    assert.equal(failed?.status, 'ok', JSON.stringify(failed));
+    assert.ok(failed.error.includes(path.basename(victim)), JSON.stringify(failed));
+    const after = await snapshot();
+    daily.forEach((name, i) => assertSameRows(before[i], after[i], `${name}_batch after the failed day`));
+    // The other day does not depend on the broken file.
+    const other = await scope.run(['batch', '--pipeline', LINE, '--storage', s.storage, '--pg', s.pg.uri, '--day', '2026-11-22'],
+      { timeoutMs: 120000 });
+    assert.equal(other.code, 0, other.stderr.slice(-1500));
+  } finally {
+    fs.writeFileSync(victim, saved);
+  }
+  const again = await scope.run(['batch', '--pipeline', LINE, '--storage', s.storage, '--pg', s.pg.uri, '--day', '2026-11-23'],
+    { timeoutMs: 120000 });
+  assert.equal(again.code, 0, again.stderr.slice(-1500));
+  assert.deepEqual((await unit('2026-11-23'))[0], { status: 'ok', error: '' });
+  const restored = await snapshot();
+  daily.forEach((name, i) => assertSameRows(before[i], restored[i], `${name}_batch once the file is whole again`));
 });
 
 test('serve --pipeline: /api/pipelines is the catalog and /api/metric returns the tables\' rows', async () => {
