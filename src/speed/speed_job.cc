@@ -110,8 +110,11 @@ absl::StatusOr<std::map<int32_t, int64_t>> SpeedJob::OnAssigned(
     const Partition& s = partitions_[p];
     start[p] = EarlierStart(s.committed, s.lake_committed);
   }
-  // Idleness counts from here: time spent waiting for PostgreSQL above is not idle time.
-  last_activity_ = env_->SteadyNow();
+  // Idleness counts from here: time spent waiting for PostgreSQL above is not idle time. Never
+  // earlier than a settling time already granted: after a broker outage the group reassigns
+  // while fetching has not restarted yet (an independent run finished 3 s after such a
+  // reassignment with 53 000 events still on the broker).
+  last_activity_ = std::max(last_activity_, env_->SteadyNow());
   return start;
 }
 
@@ -122,7 +125,7 @@ bool SpeedJob::BrokerConfirmsIdle(pipeline::RecordSource* source) {
     spdlog::warn("speed: no input for {}, but {}; waiting for the broker",
                  FormatDuration(*options_.exit_when_idle), Message(reach));
     broker_was_away_ = true;
-    last_activity_ = env_->SteadyNow();
+    last_activity_ = std::max(last_activity_, env_->SteadyNow());
     return false;
   }
   if (!broker_was_away_) return true;
@@ -148,7 +151,8 @@ void SpeedJob::OnRevoked(const std::vector<int32_t>& partitions) {
     if (lake_writer_) lake_writer_->DiscardAll();
   }
   for (int32_t p : partitions) PartitionState(p) = Partition{};
-  last_activity_ = env_->SteadyNow();  // after the commit: time spent on it is not idle time
+  // After the commit: time spent on it is not idle time (nor is a settling time granted).
+  last_activity_ = std::max(last_activity_, env_->SteadyNow());
 }
 
 void SpeedJob::OnDataLoss(int32_t partition, int64_t from, int64_t to) {
